@@ -1,0 +1,85 @@
+/**
+ * Runs a request callback on the main thread and turns what it gives back into
+ * response bytes (contract section 2): a non-zero number or true means "the
+ * response is in ref.value"; a Uint8Array or string is the response itself;
+ * 0, false, null, undefined, a throw or a rejection is a failure (null here,
+ * 500 for the client). A Promise is followed to its end.
+ */
+import type { CallbackContext, Exchange, RequestRef } from "./exchange.js";
+
+/** What a callback may return, directly or through a Promise. */
+export type CallbackResult = number | boolean | string | Uint8Array | null | undefined;
+
+/** A request callback: the counterpart of the reference's `callback i32 NAME(ref blob $X)`. */
+export type RequestCallback = (
+  ref: RequestRef,
+  context: CallbackContext,
+) => CallbackResult | PromiseLike<CallbackResult> | void;
+
+/** Runs callbacks; the listener has one, on the main thread or over workers. */
+export interface CallbackRunner {
+  /** Start the callback of `ex`; report through `settle(ex, bytes | null)`, once. */
+  run(ex: Exchange): void;
+  /** `ex` ran past its limit and was answered 503: stop it if possible. */
+  timedOut(ex: Exchange): void;
+  /** Release everything (workers); running callbacks are left to finish. */
+  close(): Promise<void>;
+}
+
+export type Settle = (ex: Exchange, response: Buffer | null) => void;
+
+/** Bytes of a response value, or null when it is not one. */
+export function responseBytes(value: unknown): Buffer | null {
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return null;
+}
+
+/** The response a callback's result stands for, or null for a failure. */
+export function resultToResponse(result: unknown, ref: RequestRef): Buffer | null {
+  if (typeof result === "number") return result === 0 || Number.isNaN(result) ? null : responseBytes(ref.value);
+  if (result === true) return responseBytes(ref.value);
+  return responseBytes(result);
+}
+
+export class MainThreadRunner implements CallbackRunner {
+  readonly #callback: RequestCallback;
+  readonly #settle: Settle;
+
+  constructor(callback: RequestCallback, settle: Settle) {
+    this.#callback = callback;
+    this.#settle = settle;
+  }
+
+  run(ex: Exchange): void {
+    const ref = ex.ref;
+    let result: unknown;
+    try {
+      result = this.#callback(ref, ex.context);
+    } catch {
+      this.#settle(ex, null);
+      return;
+    }
+    if (result !== null && typeof result === "object" && !(result instanceof Uint8Array) && isThenable(result)) {
+      result.then(
+        (value) => this.#settle(ex, resultToResponse(value, ref)),
+        () => this.#settle(ex, null),
+      );
+      return;
+    }
+    this.#settle(ex, resultToResponse(result, ref));
+  }
+
+  timedOut(): void {
+    // A main-thread callback cannot be stopped: its signal was aborted and its late result is dropped.
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function isThenable(value: object): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown }).then === "function";
+}

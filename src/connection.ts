@@ -1,0 +1,460 @@
+/**
+ * One client connection: feeds its bytes to the framer, keeps its requests in
+ * arrival order, runs them one at a time through the listener, writes each
+ * response in order (a pipelined batch in one write), decides keep-alive, and
+ * enforces the per-connection deadlines with a single lazily re-armed timer.
+ */
+import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { CONTINUE_RESPONSE, cannedResponse } from "./canned-responses.js";
+import type { RequestCounters } from "./counters.js";
+import { EXCHANGE_STATE, Exchange, type ExchangeHost } from "./exchange.js";
+import { type FramerSink, REQUEST_FLAGS, RequestFramer } from "./framer.js";
+import type { ListenerLimits } from "./options.js";
+import { responseKeepsAlive } from "./response-head.js";
+
+/** What a connection needs from its listener. */
+export interface ConnectionOwner {
+  readonly id: number;
+  readonly limits: Readonly<ListenerLimits>;
+  readonly counters: RequestCounters;
+  /** RouteClose was called. */
+  readonly draining: boolean;
+  /** Start the callback of `ex`, or return false and call `conn.resume()` when a slot frees. */
+  start(ex: Exchange, conn: Connection): boolean;
+  connectionClosed(conn: Connection): void;
+}
+
+/**
+ * After the listener's final response, how long it keeps reading (and
+ * discarding) before it destroys the socket: closing with unread input makes
+ * the kernel send a reset, which can destroy the response before the client
+ * reads it.
+ */
+const LINGER_MS = 2000;
+
+/** Stop reading while this many requests wait on one connection (pipelining flood). */
+const MAX_QUEUED_PER_CONNECTION = 64;
+
+const now = (): number => performance.now();
+const ignoreError = (): void => {};
+
+export class Connection implements FramerSink, ExchangeHost {
+  readonly #socket: Socket;
+  readonly #owner: ConnectionOwner;
+  readonly #counters: RequestCounters;
+  readonly #framer: RequestFramer;
+  /** Requests in arrival order; only the first may be running. */
+  #queue: Exchange[] = [];
+  /** Responses emitted but not yet handed to the socket. */
+  #out: Buffer[] = [];
+  #outCount = 0;
+  /** Responses in each write still in flight, in write order. */
+  #batches: number[] = [];
+  #unwritten = 0;
+  /** The framer holds a started, unfinished request (counted pending and active). */
+  #partial = false;
+  #started = 0;
+  #timedStart = 0;
+  #requestStartedAt = 0;
+  #requests = 0;
+  /** No more requests will be read: close once the queue is answered. */
+  #closeAfter = false;
+  #draining = false;
+  #ending = false;
+  #closed = false;
+  #pumping = false;
+  #readPaused = false;
+  #idleSince: number;
+  #endedAt = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #remoteAddress: string | undefined;
+  #remotePort: number | undefined;
+
+  constructor(socket: Socket, owner: ConnectionOwner) {
+    this.#socket = socket;
+    this.#owner = owner;
+    this.#counters = owner.counters;
+    this.#framer = new RequestFramer(this, owner.limits);
+    this.#idleSince = now();
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("close", this.#onClose);
+    socket.on("drain", this.#onDrain);
+    socket.on("error", ignoreError);
+    this.#arm(this.#deadline());
+  }
+
+  get listenerId(): number {
+    return this.#owner.id;
+  }
+
+  get draining(): boolean {
+    return this.#owner.draining;
+  }
+
+  remoteAddress(): string {
+    this.#remoteAddress ??= this.#socket.remoteAddress ?? "";
+    return this.#remoteAddress;
+  }
+
+  remotePort(): number {
+    this.#remotePort ??= this.#socket.remotePort ?? 0;
+    return this.#remotePort;
+  }
+
+  /** Nothing in flight and nothing arriving. */
+  get idle(): boolean {
+    return !this.#partial && this.#queue.length === 0 && this.#unwritten === 0 && this.#outCount === 0;
+  }
+
+  // ---- framer events -------------------------------------------------------
+
+  onRequestStart(): boolean {
+    this.#counters.active++;
+    if (this.#owner.draining) {
+      // A request begun after RouteClose is answered 503 in its turn, then the connection closes.
+      this.#reject(503);
+      return false;
+    }
+    this.#counters.pending++;
+    this.#partial = true;
+    this.#started++;
+    return true;
+  }
+
+  onRequest(bytes: Buffer, flags: number): boolean {
+    this.#partial = false;
+    const counters = this.#counters;
+    counters.pending--;
+    counters.queued++;
+    counters.requests++;
+    this.#queue.push(new Exchange(bytes, flags, this));
+    this.#requests++;
+    const max = this.#owner.limits.maxRequestsPerConnection;
+    // RFC 9112 9.6: after a request that says close, no further request is read.
+    if (
+      flags & (REQUEST_FLAGS.CLOSE | REQUEST_FLAGS.CONNECT) ||
+      (flags & REQUEST_FLAGS.HTTP10 && !(flags & REQUEST_FLAGS.KEEP_ALIVE)) ||
+      (max > 0 && this.#requests >= max)
+    ) {
+      this.#closeAfter = true;
+      return false;
+    }
+    return true;
+  }
+
+  onError(status: number): void {
+    if (this.#partial) {
+      this.#partial = false;
+      this.#counters.pending--;
+    } else {
+      this.#counters.active++;
+    }
+    this.#counters.rejected++;
+    this.#reject(status);
+  }
+
+  /** Queue the listener's own answer; nothing after it is read. */
+  #reject(status: number): void {
+    const ex = new Exchange(EMPTY, 0, this);
+    ex.state = EXCHANGE_STATE.REJECTED;
+    ex.status = status;
+    this.#queue.push(ex);
+    this.#closeAfter = true;
+  }
+
+  // ---- socket events -------------------------------------------------------
+
+  #onData = (chunk: Buffer): void => {
+    // After the last answer, input is read only to be discarded (see LINGER_MS).
+    if (this.#closeAfter || this.#ending) return;
+    this.#framer.push(chunk);
+    if (this.#partial && this.#timedStart !== this.#started) {
+      this.#timedStart = this.#started;
+      this.#requestStartedAt = now();
+      this.#arm(this.#deadline());
+    }
+    this.#pump();
+    this.#flush();
+    if (!this.#readPaused && this.#queue.length >= MAX_QUEUED_PER_CONNECTION) this.#pauseReading();
+  };
+
+  #onEnd = (): void => {
+    if (this.#ending) {
+      this.#socket.destroy();
+      return;
+    }
+    // The client will send no more: an unfinished request can never complete.
+    this.#dropPartial();
+    this.#framer.stop();
+    this.#closeAfter = true;
+    this.#finishIfDone();
+  };
+
+  #onDrain = (): void => {
+    if (this.#readPaused && this.#queue.length < MAX_QUEUED_PER_CONNECTION) this.#resumeReading();
+  };
+
+  #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const counters = this.#counters;
+    this.#dropPartial();
+    let ended = this.#unwritten + this.#outCount;
+    this.#unwritten = 0;
+    this.#outCount = 0;
+    this.#out = [];
+    this.#batches = [];
+    for (const ex of this.#queue) {
+      if (ex.state === EXCHANGE_STATE.RUNNING) {
+        // Still in its callback: it stays running and active until it settles (settled()).
+        ex.abort("connection closed");
+        continue;
+      }
+      if (ex.state === EXCHANGE_STATE.QUEUED) counters.queued--;
+      if (ex.timedOut) counters.endRunning();
+      ex.state = EXCHANGE_STATE.DROPPED;
+      ended++;
+    }
+    this.#queue = [];
+    counters.endActive(ended);
+    this.#owner.connectionClosed(this);
+  };
+
+  #onWritten = (): void => {
+    if (this.#closed) return;
+    const n = this.#batches.shift() ?? 0;
+    this.#unwritten -= n;
+    this.#counters.endActive(n);
+    if (this.#readPaused && this.#socket.writableLength === 0 && this.#queue.length < MAX_QUEUED_PER_CONNECTION) {
+      this.#resumeReading();
+    }
+    if (this.idle && !this.#ending) {
+      this.#idleSince = now();
+      this.#arm(this.#idleSince + this.#owner.limits.keepAliveTimeoutMs);
+    }
+  };
+
+  // ---- the request queue ----------------------------------------------------
+
+  /** A callback of this connection finished (or timed out); its answer can go out. */
+  settled(ex: Exchange): void {
+    if (this.#closed) {
+      if (ex.timedOut) this.#counters.endRunning();
+      ex.state = EXCHANGE_STATE.DROPPED;
+      this.#counters.endActive(1);
+      return;
+    }
+    if (this.#pumping) return;
+    this.#pump();
+    this.#flush();
+  }
+
+  /** A concurrency slot is free for this connection's next request. */
+  resume(): void {
+    if (this.#closed) return;
+    this.#pump();
+    this.#flush();
+  }
+
+  /** Answer what is in hand, in order; start the next request when the previous is answered. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    const queue = this.#queue;
+    while (queue.length > 0) {
+      const ex = queue[0]!;
+      const state = ex.state;
+      if (state === EXCHANGE_STATE.QUEUED) {
+        if (!this.#owner.start(ex, this)) break;
+        continue;
+      }
+      if (state === EXCHANGE_STATE.RUNNING) break;
+      queue.shift();
+      if (state === EXCHANGE_STATE.READY) {
+        this.#emit(ex.response!, ex.flags);
+      } else {
+        if (ex.timedOut) this.#counters.endRunning();
+        this.#out.push(cannedResponse(ex.status));
+        this.#outCount++;
+        this.#stopReading();
+      }
+      ex.state = EXCHANGE_STATE.DROPPED;
+    }
+    this.#pumping = false;
+    if (this.#framer.needsContinue && queue.length === 0) {
+      this.#framer.continueSent();
+      this.#out.push(CONTINUE_RESPONSE);
+    }
+    if (this.#readPaused && queue.length < MAX_QUEUED_PER_CONNECTION && this.#socket.writableLength === 0) {
+      this.#resumeReading();
+    }
+  }
+
+  #emit(response: Buffer, flags: number): void {
+    this.#out.push(response);
+    this.#outCount++;
+    if (this.#owner.limits.keepAliveTimeoutMs === 0 || !responseKeepsAlive(response, flags)) this.#stopReading();
+  }
+
+  /** This response ends the connection: later requests, even complete ones, go unanswered. */
+  #stopReading(): void {
+    this.#closeAfter = true;
+    this.#framer.stop();
+    this.#dropPartial();
+    const queue = this.#queue;
+    if (queue.length > 0) {
+      let dropped = 0;
+      for (const ex of queue) {
+        if (ex.state === EXCHANGE_STATE.QUEUED) this.#counters.queued--;
+        if (ex.timedOut) this.#counters.endRunning();
+        if (ex.state === EXCHANGE_STATE.RUNNING) continue;
+        ex.state = EXCHANGE_STATE.DROPPED;
+        dropped++;
+      }
+      this.#queue = queue.filter((ex) => ex.state === EXCHANGE_STATE.RUNNING);
+      this.#counters.endActive(dropped);
+    }
+  }
+
+  #dropPartial(): void {
+    if (!this.#partial) return;
+    this.#partial = false;
+    this.#counters.pending--;
+    this.#counters.endActive(1);
+  }
+
+  /** Hand what was emitted to the socket: one write, or one corked batch. */
+  #flush(): void {
+    const out = this.#out;
+    if (out.length > 0 && !this.#closed) {
+      const socket = this.#socket;
+      const n = this.#outCount;
+      this.#out = [];
+      this.#outCount = 0;
+      this.#unwritten += n;
+      this.#batches.push(n);
+      let ok: boolean;
+      if (out.length === 1) {
+        ok = socket.write(out[0]!, this.#onWritten);
+      } else {
+        socket.cork();
+        for (let i = 0; i < out.length - 1; i++) socket.write(out[i]!);
+        ok = socket.write(out[out.length - 1]!, this.#onWritten);
+        socket.uncork();
+      }
+      if (!ok) this.#pauseReading();
+    }
+    this.#finishIfDone();
+  }
+
+  #finishIfDone(): void {
+    if ((this.#closeAfter || this.#draining) && this.#queue.length === 0 && !this.#partial) this.#end();
+  }
+
+  // ---- shutdown -------------------------------------------------------------
+
+  /** RouteClose: finish what has begun, answer later requests 503, then close. */
+  drain(): void {
+    this.#draining = true;
+    if (this.idle) this.#end();
+  }
+
+  /** Close: cut requests still arriving, answer queued ones 503, abort the running one. */
+  forceClose(): void {
+    if (this.#closed) return;
+    this.#draining = true;
+    this.#framer.stop();
+    this.#dropPartial();
+    for (const ex of this.#queue) {
+      if (ex.state === EXCHANGE_STATE.QUEUED) {
+        this.#counters.queued--;
+        ex.state = EXCHANGE_STATE.REJECTED;
+        ex.status = 503;
+      } else if (ex.state === EXCHANGE_STATE.RUNNING) {
+        ex.abort("listener closed");
+      }
+    }
+    this.#pump();
+    this.#flush();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #end(): void {
+    if (this.#ending || this.#closed) return;
+    this.#ending = true;
+    this.#framer.stop();
+    this.#socket.end();
+    this.#endedAt = now();
+    this.#arm(this.#endedAt + LINGER_MS);
+  }
+
+  #pauseReading(): void {
+    this.#readPaused = true;
+    this.#socket.pause();
+  }
+
+  #resumeReading(): void {
+    this.#readPaused = false;
+    this.#socket.resume();
+  }
+
+  // ---- deadlines ------------------------------------------------------------
+
+  /** The nearest deadline of the connection's present state, or Infinity. */
+  #deadline(): number {
+    const limits = this.#owner.limits;
+    if (this.#ending) return this.#endedAt + LINGER_MS;
+    if (this.#partial) {
+      let at = Number.POSITIVE_INFINITY;
+      if (limits.headersTimeoutMs > 0 && !this.#framer.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
+      if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
+      return at;
+    }
+    if (!this.idle || limits.keepAliveTimeoutMs === 0) return Number.POSITIVE_INFINITY;
+    return this.#idleSince + limits.keepAliveTimeoutMs;
+  }
+
+  /** Make sure the timer fires no later than `at`; a later fire is re-armed then (see #onTimer). */
+  #arm(at: number): void {
+    if (at === Number.POSITIVE_INFINITY || this.#closed || at >= this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(at - now())));
+  }
+
+  #onTimer = (): void => {
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#closed) return;
+    const at = this.#deadline();
+    if (at > now() + 0.5) {
+      this.#arm(at);
+      return;
+    }
+    if (this.#ending) {
+      this.#socket.destroy();
+    } else if (this.#partial) {
+      // The request did not arrive in time (slowloris): 408, then close.
+      this.#partial = false;
+      this.#counters.pending--;
+      this.#counters.rejected++;
+      this.#framer.stop();
+      this.#reject(408);
+      this.#pump();
+      this.#flush();
+    } else {
+      // Idle keep-alive connection: close silently.
+      this.#end();
+    }
+  };
+}
+
+const EMPTY = Buffer.alloc(0);

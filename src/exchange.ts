@@ -1,0 +1,140 @@
+/**
+ * One request's life inside the listener, and what its callback sees: the ref
+ * blob (`value`, the raw bytes) and the context (listener id, peer, an
+ * AbortSignal, `draining`). The context and its signal are made only when the
+ * callback asks for them, so a request that never looks costs nothing.
+ */
+
+/** What a callback learns about its request besides the bytes. */
+export interface CallbackContext {
+  /** The id of the listener the request came to. */
+  readonly listenerId: number;
+  /** The peer's address, e.g. "127.0.0.1". */
+  readonly remoteAddress: string;
+  /** The peer's port. */
+  readonly remotePort: number;
+  /** Fires when the callback runs past its limit, or on a forced Close. */
+  readonly signal: AbortSignal;
+  /** True once RouteClose was called: answer with `Connection: close`. */
+  readonly draining: boolean;
+}
+
+/** What the listener knows that a context reports. */
+export interface ExchangeHost {
+  readonly listenerId: number;
+  readonly draining: boolean;
+  remoteAddress(): string;
+  remotePort(): number;
+  /** The request's callback finished or timed out: its answer may go out. */
+  settled(ex: Exchange): void;
+}
+
+export const EXCHANGE_STATE = {
+  QUEUED: 0,
+  RUNNING: 1,
+  /** The response is in hand and waits for its turn on the wire. */
+  READY: 2,
+  /** The listener answers it itself with `status`. */
+  REJECTED: 3,
+  /** Abandoned: its connection is gone or its time ran out; a late result is dropped. */
+  DROPPED: 4,
+} as const;
+
+/**
+ * The ref blob of the reference's `callback i32 NAME(ref blob $X)`: `value`
+ * holds the request bytes, and the callback may replace it with the response.
+ */
+export class RequestRef {
+  value: Uint8Array | string;
+  readonly #exchange: Exchange;
+
+  constructor(value: Uint8Array, exchange: Exchange) {
+    this.value = value;
+    this.#exchange = exchange;
+  }
+
+  /** The request's context (the same object the callback gets as its second argument). */
+  get context(): CallbackContext {
+    return this.#exchange.context;
+  }
+}
+
+class RequestContext implements CallbackContext {
+  readonly #exchange: Exchange;
+
+  constructor(exchange: Exchange) {
+    this.#exchange = exchange;
+  }
+
+  get listenerId(): number {
+    return this.#exchange.host.listenerId;
+  }
+
+  get remoteAddress(): string {
+    return this.#exchange.host.remoteAddress();
+  }
+
+  get remotePort(): number {
+    return this.#exchange.host.remotePort();
+  }
+
+  get signal(): AbortSignal {
+    return this.#exchange.signal;
+  }
+
+  get draining(): boolean {
+    return this.#exchange.host.draining;
+  }
+}
+
+export class Exchange {
+  /** The request bytes exactly as received. */
+  readonly bytes: Buffer;
+  /** REQUEST_FLAGS of the framer. */
+  readonly flags: number;
+  readonly host: ExchangeHost;
+  state: number = EXCHANGE_STATE.QUEUED;
+  /** The status the listener answers with itself (REJECTED), or 0. */
+  status = 0;
+  /** The response, once READY. */
+  response: Buffer | null = null;
+  /** When the callback started (ms, performance clock), for its time limit. */
+  startedAt = 0;
+  /** It ran past its limit: answered 503, still counted running until the 503 goes out. */
+  timedOut = false;
+  /** Neighbours in the listener's list of running callbacks, oldest first. */
+  prevRunning: Exchange | null = null;
+  nextRunning: Exchange | null = null;
+  #ref: RequestRef | null = null;
+  #context: RequestContext | null = null;
+  #abort: AbortController | null = null;
+
+  constructor(bytes: Buffer, flags: number, host: ExchangeHost) {
+    this.bytes = bytes;
+    this.flags = flags;
+    this.host = host;
+  }
+
+  get ref(): RequestRef {
+    this.#ref ??= new RequestRef(this.bytes, this);
+    return this.#ref;
+  }
+
+  get context(): CallbackContext {
+    this.#context ??= new RequestContext(this);
+    return this.#context;
+  }
+
+  get signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    return this.#abort.signal;
+  }
+
+  /** Abort the callback's signal, if it ever asked for one. */
+  abort(reason: string): void {
+    this.#abort ??= new AbortController();
+    if (!this.#abort.signal.aborted) {
+      this.#abort.abort(new DOMException(reason, reason === "timeout" ? "TimeoutError" : "AbortError"));
+    }
+  }
+}

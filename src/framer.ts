@@ -1,0 +1,653 @@
+/**
+ * The HTTP/1.1 request framer: bytes in, whole requests (their exact bytes) or
+ * one framing error out. Pure and incremental: it never touches a socket or a
+ * timer, keeps no more than the unfinished request, and frames a request the
+ * same whatever pieces it arrives in, because every decision is taken on a
+ * whole line or on a byte count (RFC 9112 sections 2 to 7).
+ */
+import {
+  BACKSLASH,
+  COLON,
+  COMMA,
+  CR,
+  DQUOTE,
+  EQUALS,
+  equalsLower,
+  FIELD_VALUE,
+  HEX,
+  HOST,
+  HTAB,
+  LF,
+  SEMICOLON,
+  SP,
+  TARGET,
+  TOKEN,
+} from "./http-tokens.js";
+
+/** Bits of the `flags` number that comes with each framed request. */
+export const REQUEST_FLAGS = {
+  /** The method is HEAD: the response carries no body whatever its header says. */
+  HEAD: 1,
+  /** The method is CONNECT. */
+  CONNECT: 2,
+  /** The request is HTTP/1.0 (otherwise HTTP/1.1). */
+  HTTP10: 4,
+  /** The request said `Connection: close`. */
+  CLOSE: 8,
+  /** The request said `Connection: keep-alive`. */
+  KEEP_ALIVE: 16,
+  /** The request said `Expect: 100-continue` and a body follows. */
+  EXPECT_CONTINUE: 32,
+  /** The request has a body (Content-Length > 0 or chunked). */
+  HAS_BODY: 64,
+} as const;
+
+/** Where the framer sends what it finds. */
+export interface FramerSink {
+  /** The first byte of a new request arrived. Return false to stop framing here. */
+  onRequestStart(): boolean;
+  /** A whole request, its bytes exactly as received. Return false to stop framing after it. */
+  onRequest(bytes: Buffer, flags: number): boolean;
+  /** The input cannot be framed; `status` is the response it deserves. Framing has stopped. */
+  onError(status: number, reason: string): void;
+}
+
+export interface FramerLimits {
+  /** Bytes of the request head: request line, header lines and the blank line (trailers count too). */
+  readonly maxHeaderBytes: number;
+  /** Bytes of body: decoded data for chunked bodies, with their chunk extensions. */
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * A chunk-size line longer than this is refused. Sizes need a handful of hex
+ * digits; the rest would be chunk extensions, a known resource-exhaustion vector
+ * (CVE-2024-22019).
+ */
+const MAX_CHUNK_LINE_BYTES = 4096;
+
+/** Content-Length values longer than this are surely over any body limit. */
+const MAX_LENGTH_DIGITS = 15;
+
+const IDLE = 0;
+const HEAD = 1;
+const BODY = 2;
+const CHUNK_SIZE = 3;
+const CHUNK_DATA = 4;
+const CHUNK_DATA_CR = 5;
+const CHUNK_DATA_LF = 6;
+const TRAILERS = 7;
+const DONE = 8;
+const STOPPED = 9;
+
+/** Codings this framer knows by name; any other in Transfer-Encoding is 501 (RFC 9112 6.1). */
+const KNOWN_CODINGS = ["gzip", "x-gzip", "deflate", "compress", "x-compress"];
+
+export class RequestFramer {
+  readonly #sink: FramerSink;
+  readonly #maxHeaderBytes: number;
+  readonly #maxBodyBytes: number;
+
+  #state = IDLE;
+  /** A CR was the last byte seen between requests: an LF must follow. */
+  #idleCr = false;
+  /** Earlier chunks' pieces of the unfinished request. */
+  #parts: Buffer[] = [];
+  /** Earlier chunks' pieces of the unfinished line. */
+  #line: Buffer[] = [];
+  #lineBytes = 0;
+  #headBytes = 0;
+  #headLines = 0;
+  #flags = 0;
+  #hostCount = 0;
+  #contentLength = -1;
+  #te = false;
+  #teChunked = 0;
+  #teLastChunked = false;
+  #teUnknown = false;
+  /** Body bytes still to come: of the Content-Length body, or of the current chunk. */
+  #remaining = 0;
+  /** Body bytes counted against maxBodyBytes so far. */
+  #bodyBytes = 0;
+  #continuePending = false;
+
+  constructor(sink: FramerSink, limits: FramerLimits) {
+    this.#sink = sink;
+    this.#maxHeaderBytes = limits.maxHeaderBytes;
+    this.#maxBodyBytes = limits.maxBodyBytes;
+  }
+
+  /** A request has begun and is not complete yet. */
+  get inRequest(): boolean {
+    return this.#state !== IDLE && this.#state !== STOPPED;
+  }
+
+  /** The request's head is complete but not its body. */
+  get inBody(): boolean {
+    return this.#state >= BODY && this.#state <= TRAILERS;
+  }
+
+  /** The current request waits for a `100 Continue` before its body (RFC 9110 10.1.1). */
+  get needsContinue(): boolean {
+    return this.#continuePending && this.inBody;
+  }
+
+  /** The caller sent the interim response: do not ask again. */
+  continueSent(): void {
+    this.#continuePending = false;
+  }
+
+  /** Frame no more: later bytes are ignored. */
+  stop(): void {
+    this.#state = STOPPED;
+    this.#parts = [];
+    this.#line = [];
+  }
+
+  /** Feed the next bytes from the connection. */
+  push(chunk: Buffer): void {
+    const len = chunk.length;
+    let pos = 0;
+    let start = this.#state === IDLE ? -1 : 0;
+    while (pos < len) {
+      switch (this.#state) {
+        case IDLE: {
+          const b = chunk[pos]!;
+          // RFC 9112 2.2: empty lines before a request line are ignored, but only as CRLF.
+          if (this.#idleCr) {
+            if (b !== LF) {
+              this.#fail(400, "bare CR before the request line");
+              return;
+            }
+            this.#idleCr = false;
+            pos++;
+            continue;
+          }
+          if (b === CR) {
+            this.#idleCr = true;
+            pos++;
+            continue;
+          }
+          if (b === LF) {
+            this.#fail(400, "bare LF before the request line");
+            return;
+          }
+          if (!this.#sink.onRequestStart()) {
+            this.stop();
+            return;
+          }
+          this.#begin();
+          start = pos;
+          continue;
+        }
+        case HEAD:
+        case CHUNK_SIZE:
+        case TRAILERS: {
+          pos = this.#takeLine(chunk, pos);
+          if (pos < 0) return;
+          break;
+        }
+        case BODY:
+        case CHUNK_DATA: {
+          const take = Math.min(this.#remaining, len - pos);
+          pos += take;
+          this.#remaining -= take;
+          if (this.#remaining === 0) this.#state = this.#state === BODY ? DONE : CHUNK_DATA_CR;
+          break;
+        }
+        case CHUNK_DATA_CR:
+          if (chunk[pos] !== CR) {
+            this.#fail(400, "chunk data not followed by CRLF");
+            return;
+          }
+          pos++;
+          this.#state = CHUNK_DATA_LF;
+          break;
+        case CHUNK_DATA_LF:
+          if (chunk[pos] !== LF) {
+            this.#fail(400, "chunk data not followed by CRLF");
+            return;
+          }
+          pos++;
+          this.#state = CHUNK_SIZE;
+          break;
+        default:
+          return;
+      }
+      if (this.#state === DONE) {
+        if (!this.#complete(chunk, start, pos)) return;
+        start = -1;
+      }
+    }
+    if (this.inRequest && start >= 0 && start < len) this.#parts.push(chunk.subarray(start));
+  }
+
+  #begin(): void {
+    this.#state = HEAD;
+    this.#headBytes = 0;
+    this.#headLines = 0;
+    this.#flags = 0;
+    this.#hostCount = 0;
+    this.#contentLength = -1;
+    this.#te = false;
+    this.#teChunked = 0;
+    this.#teLastChunked = false;
+    this.#teUnknown = false;
+    this.#remaining = 0;
+    this.#bodyBytes = 0;
+    this.#continuePending = false;
+  }
+
+  #complete(chunk: Buffer, start: number, end: number): boolean {
+    let bytes: Buffer;
+    if (this.#parts.length === 0) {
+      bytes = chunk.subarray(start, end);
+    } else {
+      this.#parts.push(chunk.subarray(0, end));
+      bytes = Buffer.concat(this.#parts);
+      this.#parts = [];
+    }
+    const flags = this.#flags;
+    this.#state = IDLE;
+    this.#continuePending = false;
+    if (!this.#sink.onRequest(bytes, flags)) {
+      this.stop();
+      return false;
+    }
+    return true;
+  }
+
+  #fail(status: number, reason: string): void {
+    this.stop();
+    this.#sink.onError(status, reason);
+  }
+
+  /**
+   * Consume bytes of a line-based part (head, chunk-size line, trailers) from
+   * `pos`. Returns the position after what it consumed, or -1 once it failed.
+   */
+  #takeLine(chunk: Buffer, pos: number): number {
+    const len = chunk.length;
+    const lf = chunk.indexOf(LF, pos);
+    const end = lf === -1 ? len : lf + 1;
+    if (this.#state === CHUNK_SIZE) {
+      if (this.#lineBytes + end - pos > MAX_CHUNK_LINE_BYTES) {
+        this.#fail(400, "chunk size line too long");
+        return -1;
+      }
+    } else {
+      this.#headBytes += end - pos;
+      if (this.#headBytes > this.#maxHeaderBytes) {
+        this.#fail(431, "request header fields too large");
+        return -1;
+      }
+    }
+    if (lf === -1) {
+      this.#line.push(chunk.subarray(pos));
+      this.#lineBytes += len - pos;
+      return len;
+    }
+    let buf = chunk;
+    let s = pos;
+    let lfAt = lf;
+    if (this.#lineBytes > 0) {
+      this.#line.push(chunk.subarray(pos, end));
+      buf = Buffer.concat(this.#line);
+      s = 0;
+      lfAt = buf.length - 1;
+      this.#line = [];
+      this.#lineBytes = 0;
+    }
+    // RFC 9112 2.2: a bare LF is not a line terminator here; it is how requests are smuggled.
+    if (lfAt === s || buf[lfAt - 1] !== CR) {
+      this.#fail(400, "line not terminated by CRLF");
+      return -1;
+    }
+    const ok =
+      this.#state === HEAD
+        ? this.#headLine(buf, s, lfAt - 1)
+        : this.#state === CHUNK_SIZE
+          ? this.#chunkSizeLine(buf, s, lfAt - 1)
+          : this.#trailerLine(buf, s, lfAt - 1);
+    return ok ? end : -1;
+  }
+
+  /** One line of the head, `buf[s, e)` without its CRLF. */
+  #headLine(buf: Buffer, s: number, e: number): boolean {
+    if (this.#headLines++ === 0) return this.#requestLine(buf, s, e);
+    if (s === e) return this.#headEnd();
+    return this.#fieldLine(buf, s, e, true);
+  }
+
+  /** request-line = method SP request-target SP HTTP-version (RFC 9112 3). */
+  #requestLine(buf: Buffer, s: number, e: number): boolean {
+    let i = s;
+    while (i < e && TOKEN[buf[i]!]) i++;
+    const methodEnd = i;
+    if (methodEnd === s || buf[i] !== SP) return this.#bad("invalid method or request line");
+    const method = methodKind(buf, s, methodEnd);
+    const t = ++i;
+    while (i < e && buf[i] !== SP) {
+      if (!TARGET[buf[i]!]) return this.#bad("invalid character in request target");
+      i++;
+    }
+    if (i === t || i === e) return this.#bad("invalid request line");
+    if (!this.#targetForm(buf, t, i, method)) return false;
+    const v = i + 1;
+    // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
+    if (
+      e - v !== 8 ||
+      !buf.subarray(v, v + 5).equals(HTTP_SLASH) ||
+      buf[v + 6] !== 0x2e ||
+      !isDigitByte(buf[v + 5]!) ||
+      !isDigitByte(buf[v + 7]!)
+    ) {
+      return this.#bad("invalid HTTP version");
+    }
+    const major = buf[v + 5]! - 0x30;
+    const minor = buf[v + 7]! - 0x30;
+    if (major !== 1 || minor > 1) {
+      this.#fail(505, "HTTP version not supported");
+      return false;
+    }
+    if (minor === 0) this.#flags |= REQUEST_FLAGS.HTTP10;
+    if (method === METHOD_HEAD) this.#flags |= REQUEST_FLAGS.HEAD;
+    if (method === METHOD_CONNECT) this.#flags |= REQUEST_FLAGS.CONNECT;
+    return true;
+  }
+
+  /** RFC 9112 3.2: which request-target form each method may use. */
+  #targetForm(buf: Buffer, s: number, e: number, method: number): boolean {
+    const first = buf[s];
+    if (method === METHOD_CONNECT) {
+      // authority-form only: host ":" port.
+      const colon = buf.lastIndexOf(COLON, e - 1);
+      if (colon <= s || colon >= e - 1) return this.#bad("CONNECT needs an authority-form target");
+      for (let k = s; k < colon; k++) {
+        if (!HOST[buf[k]!] || buf[k] === 0x40) return this.#bad("invalid CONNECT authority");
+      }
+      for (let k = colon + 1; k < e; k++) {
+        if (!isDigitByte(buf[k]!)) return this.#bad("invalid CONNECT port");
+      }
+      return true;
+    }
+    if (first === 0x2f) return true; // origin-form
+    if (first === 0x2a) {
+      // asterisk-form: exactly "*", and only for OPTIONS.
+      if (e - s === 1 && method === METHOD_OPTIONS) return true;
+      return this.#bad("asterisk-form target is only for OPTIONS");
+    }
+    // absolute-form: scheme ":" hier-part (RFC 3986 3.1).
+    let i = s;
+    if (!isAlphaByte(buf[i]!)) return this.#bad("invalid request target");
+    while (
+      i < e &&
+      (isAlphaByte(buf[i]!) || isDigitByte(buf[i]!) || buf[i] === 0x2b || buf[i] === 0x2d || buf[i] === 0x2e)
+    )
+      i++;
+    if (i === e || buf[i] !== COLON || i + 1 === e) return this.#bad("invalid request target");
+    return true;
+  }
+
+  /** field-line = field-name ":" OWS field-value OWS (RFC 9112 5). */
+  #fieldLine(buf: Buffer, s: number, e: number, inHead: boolean): boolean {
+    let i = s;
+    while (i < e && TOKEN[buf[i]!]) i++;
+    if (i === s) {
+      // RFC 9112 5.2: obs-fold is refused with 400 rather than unfolded.
+      return this.#bad(buf[s] === SP || buf[s] === HTAB ? "obsolete line folding" : "invalid header name");
+    }
+    // RFC 9112 5.1: no whitespace between the field name and the colon.
+    if (i === e || buf[i] !== COLON) return this.#bad("invalid character in header name");
+    const nameEnd = i++;
+    while (i < e && (buf[i] === SP || buf[i] === HTAB)) i++;
+    let ve = e;
+    while (ve > i && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+    for (let k = i; k < ve; k++) {
+      if (!FIELD_VALUE[buf[k]!]) return this.#bad("invalid character in header value");
+    }
+    if (!inHead) return true;
+    switch (nameEnd - s) {
+      case 4:
+        if (equalsLower(buf, s, nameEnd, "host")) return this.#host(buf, i, ve);
+        break;
+      case 6:
+        if (equalsLower(buf, s, nameEnd, "expect") && equalsLower(buf, i, ve, "100-continue")) {
+          this.#flags |= REQUEST_FLAGS.EXPECT_CONTINUE;
+        }
+        break;
+      case 10:
+        if (equalsLower(buf, s, nameEnd, "connection")) this.#connection(buf, i, ve);
+        break;
+      case 14:
+        if (equalsLower(buf, s, nameEnd, "content-length")) return this.#length(buf, i, ve);
+        break;
+      case 17:
+        if (equalsLower(buf, s, nameEnd, "transfer-encoding")) return this.#codings(buf, i, ve);
+        break;
+    }
+    return true;
+  }
+
+  #host(buf: Buffer, s: number, e: number): boolean {
+    // RFC 9112 3.2: more than one Host is a 400.
+    if (++this.#hostCount > 1) return this.#bad("more than one Host header");
+    for (let k = s; k < e; k++) {
+      if (!HOST[buf[k]!]) return this.#bad("invalid Host header");
+    }
+    return true;
+  }
+
+  #connection(buf: Buffer, s: number, e: number): void {
+    let i = s;
+    while (i < e) {
+      while (i < e && (buf[i] === SP || buf[i] === HTAB || buf[i] === COMMA)) i++;
+      const t = i;
+      while (i < e && buf[i] !== COMMA && buf[i] !== SP && buf[i] !== HTAB) i++;
+      if (equalsLower(buf, t, i, "close")) this.#flags |= REQUEST_FLAGS.CLOSE;
+      else if (equalsLower(buf, t, i, "keep-alive")) this.#flags |= REQUEST_FLAGS.KEEP_ALIVE;
+    }
+  }
+
+  /** Content-Length = 1*DIGIT; repeated, it must say the same (RFC 9110 8.6, RFC 9112 6.3). */
+  #length(buf: Buffer, s: number, e: number): boolean {
+    if (s === e) return this.#bad("empty Content-Length");
+    let value = 0;
+    for (let k = s; k < e; k++) {
+      const b = buf[k]!;
+      if (!isDigitByte(b)) return this.#bad("invalid Content-Length");
+      value = value * 10 + (b - 0x30);
+    }
+    if (e - s > MAX_LENGTH_DIGITS) value = Number.MAX_SAFE_INTEGER;
+    if (this.#contentLength !== -1 && this.#contentLength !== value) {
+      return this.#bad("conflicting Content-Length headers");
+    }
+    this.#contentLength = value;
+    return true;
+  }
+
+  /** transfer-coding list, possibly spread over several lines (RFC 9112 6.1, 7). */
+  #codings(buf: Buffer, s: number, e: number): boolean {
+    this.#te = true;
+    let i = s;
+    for (;;) {
+      const t = i;
+      while (i < e && TOKEN[buf[i]!]) i++;
+      if (i === t) return this.#bad("invalid Transfer-Encoding");
+      if (equalsLower(buf, t, i, "chunked")) {
+        this.#teChunked++;
+        this.#teLastChunked = true;
+      } else {
+        this.#teLastChunked = false;
+        let known = false;
+        for (const name of KNOWN_CODINGS) if (equalsLower(buf, t, i, name)) known = true;
+        if (!known) this.#teUnknown = true;
+      }
+      i = skipOws(buf, i, e);
+      while (i < e && buf[i] === SEMICOLON) {
+        // chunked takes no parameters (RFC 9112 7).
+        if (this.#teLastChunked) return this.#bad("parameters on chunked");
+        i = this.#parameter(buf, skipOws(buf, i + 1, e), e);
+        if (i < 0) return false;
+        i = skipOws(buf, i, e);
+      }
+      if (i === e) return true;
+      if (buf[i] !== COMMA) return this.#bad("invalid Transfer-Encoding");
+      i = skipOws(buf, i + 1, e);
+    }
+  }
+
+  /** parameter = token "=" ( token / quoted-string ); returns the end, or -1. */
+  #parameter(buf: Buffer, s: number, e: number): number {
+    let i = s;
+    while (i < e && TOKEN[buf[i]!]) i++;
+    if (i === s) return this.#badAt("invalid parameter");
+    i = skipOws(buf, i, e);
+    if (buf[i] !== EQUALS) return this.#badAt("invalid parameter");
+    i = skipOws(buf, i + 1, e);
+    return this.#tokenOrQuoted(buf, i, e);
+  }
+
+  #tokenOrQuoted(buf: Buffer, s: number, e: number): number {
+    let i = s;
+    if (buf[i] === DQUOTE) {
+      i++;
+      while (i < e && buf[i] !== DQUOTE) {
+        if (buf[i] === BACKSLASH) i++;
+        i++;
+      }
+      if (i >= e) return this.#badAt("unterminated quoted string");
+      return i + 1;
+    }
+    while (i < e && TOKEN[buf[i]!]) i++;
+    if (i === s) return this.#badAt("invalid parameter value");
+    return i;
+  }
+
+  /** The blank line: decide how the body is delimited (RFC 9112 6.3). */
+  #headEnd(): boolean {
+    const http10 = (this.#flags & REQUEST_FLAGS.HTTP10) !== 0;
+    if (!http10 && this.#hostCount === 0) return this.#bad("missing Host header");
+    if (this.#te) {
+      // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing, and with
+      // Content-Length it is the classic smuggling ambiguity: both are refused.
+      if (http10) return this.#bad("Transfer-Encoding in an HTTP/1.0 request");
+      if (this.#contentLength !== -1) return this.#bad("both Transfer-Encoding and Content-Length");
+      if (this.#teUnknown) {
+        this.#fail(501, "unsupported transfer coding");
+        return false;
+      }
+      if (!this.#teLastChunked || this.#teChunked !== 1) return this.#bad("chunked is not the final coding");
+      this.#openBody(CHUNK_SIZE);
+      return true;
+    }
+    if (this.#contentLength > 0) {
+      if (this.#contentLength > this.#maxBodyBytes) {
+        this.#fail(413, "request body too large");
+        return false;
+      }
+      this.#remaining = this.#contentLength;
+      this.#openBody(BODY);
+      return true;
+    }
+    this.#state = DONE;
+    return true;
+  }
+
+  #openBody(state: number): void {
+    this.#state = state;
+    this.#flags |= REQUEST_FLAGS.HAS_BODY;
+    // RFC 9110 10.1.1: a server ignores 100-continue from an HTTP/1.0 client.
+    if (this.#flags & REQUEST_FLAGS.EXPECT_CONTINUE && !(this.#flags & REQUEST_FLAGS.HTTP10)) {
+      this.#continuePending = true;
+    } else {
+      this.#flags &= ~REQUEST_FLAGS.EXPECT_CONTINUE;
+    }
+  }
+
+  /** chunk-size [ chunk-ext ] CRLF (RFC 9112 7.1). */
+  #chunkSizeLine(buf: Buffer, s: number, e: number): boolean {
+    let i = s;
+    let size = 0;
+    while (i < e && HEX[buf[i]!]! >= 0) {
+      if (size <= this.#maxBodyBytes) size = size * 16 + HEX[buf[i]!]!;
+      i++;
+    }
+    if (i === s) return this.#bad("invalid chunk size");
+    const digitsEnd = i;
+    i = skipOws(buf, i, e);
+    while (i < e) {
+      if (buf[i] !== SEMICOLON) return this.#bad("invalid chunk size");
+      i = skipOws(buf, i + 1, e);
+      const t = i;
+      while (i < e && TOKEN[buf[i]!]) i++;
+      if (i === t) return this.#bad("invalid chunk extension");
+      i = skipOws(buf, i, e);
+      if (i < e && buf[i] === EQUALS) {
+        i = this.#tokenOrQuoted(buf, skipOws(buf, i + 1, e), e);
+        if (i < 0) return false;
+        i = skipOws(buf, i, e);
+      }
+    }
+    this.#bodyBytes += size + (e - digitsEnd);
+    if (this.#bodyBytes > this.#maxBodyBytes) {
+      this.#fail(413, "request body too large");
+      return false;
+    }
+    if (size === 0) {
+      this.#state = TRAILERS;
+    } else {
+      this.#remaining = size;
+      this.#state = CHUNK_DATA;
+    }
+    return true;
+  }
+
+  /** trailer-section = *( field-line CRLF ) CRLF (RFC 9112 7.1.2). */
+  #trailerLine(buf: Buffer, s: number, e: number): boolean {
+    if (s === e) {
+      this.#state = DONE;
+      return true;
+    }
+    return this.#fieldLine(buf, s, e, false);
+  }
+
+  #bad(reason: string): false {
+    this.#fail(400, reason);
+    return false;
+  }
+
+  #badAt(reason: string): -1 {
+    this.#fail(400, reason);
+    return -1;
+  }
+}
+
+const HTTP_SLASH = Buffer.from("HTTP/");
+const METHOD_OTHER = 0;
+const METHOD_HEAD = 1;
+const METHOD_CONNECT = 2;
+const METHOD_OPTIONS = 3;
+
+function methodKind(buf: Buffer, s: number, e: number): number {
+  const n = e - s;
+  if (n === 4 && buf[s] === 0x48 && buf[s + 1] === 0x45 && buf[s + 2] === 0x41 && buf[s + 3] === 0x44) {
+    return METHOD_HEAD;
+  }
+  if (n === 7 && buf.toString("latin1", s, e) === "CONNECT") return METHOD_CONNECT;
+  if (n === 7 && buf.toString("latin1", s, e) === "OPTIONS") return METHOD_OPTIONS;
+  return METHOD_OTHER;
+}
+
+function skipOws(buf: Buffer, i: number, e: number): number {
+  while (i < e && (buf[i] === SP || buf[i] === HTAB)) i++;
+  return i;
+}
+
+function isDigitByte(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+function isAlphaByte(b: number): boolean {
+  return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+}

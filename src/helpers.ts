@@ -1,0 +1,160 @@
+/**
+ * The "helper plugin" of the reference: parse a raw request into its parts, and
+ * build a raw response. Pure functions, no I/O. The listener never needs them;
+ * callbacks may.
+ */
+import { STATUS_CODES } from "node:http";
+import { CallbackHttpError, describe } from "./errors.js";
+import type { CallbackContext } from "./exchange.js";
+
+export interface ParsedRequest {
+  method: string;
+  /** The request-target as sent, e.g. "/items?id=3". */
+  target: string;
+  /** The target's path, e.g. "/items". */
+  path: string;
+  /** The query without "?", e.g. "id=3" ("" when none). */
+  query: string;
+  version: string;
+  /** Field names in lower case; repeated fields joined with ", " (RFC 9110 5.3). */
+  headers: Record<string, string>;
+  /** Fields as sent, in order. */
+  rawHeaders: Array<[string, string]>;
+  /** The body, with chunked framing removed. */
+  body: Buffer;
+}
+
+/**
+ * Split a raw request (as a callback receives it) into method, target,
+ * version, headers and body; a chunked body is decoded.
+ * @throws CallbackHttpError ERR_ARG_TYPE when `raw` is not bytes or a string, or holds no request head.
+ */
+export function parseRequest(raw: Uint8Array | string): ParsedRequest {
+  const bytes = typeof raw === "string" ? Buffer.from(raw, "latin1") : toBuffer(raw, "parseRequest");
+  const headEnd = bytes.indexOf("\r\n\r\n");
+  if (headEnd < 0) throw new CallbackHttpError("ERR_ARG_TYPE", "parseRequest: no complete request head in the bytes");
+  const lines = bytes.toString("latin1", 0, headEnd).split("\r\n");
+  const requestLine = lines[0]!.split(" ");
+  if (requestLine.length !== 3) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `parseRequest: invalid request line ${describe(lines[0])}`);
+  }
+  const [method, target, version] = requestLine as [string, string, string];
+  const headers: Record<string, string> = {};
+  const rawHeaders: Array<[string, string]> = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new CallbackHttpError("ERR_ARG_TYPE", `parseRequest: invalid header line ${describe(line)}`);
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    rawHeaders.push([name, value]);
+    const key = name.toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+  }
+  const rest = bytes.subarray(headEnd + 4);
+  const chunked = /(?:^|,)\s*chunked\s*$/i.test(headers["transfer-encoding"] ?? "");
+  const body = chunked ? decodeChunked(rest) : rest.subarray(0, Number(headers["content-length"] ?? rest.length));
+  const q = target.indexOf("?");
+  return {
+    method,
+    target,
+    path: q < 0 ? target : target.slice(0, q),
+    query: q < 0 ? "" : target.slice(q + 1),
+    version,
+    headers,
+    rawHeaders,
+    body,
+  };
+}
+
+/** The data of a chunked body, without sizes, extensions and trailers (RFC 9112 7.1). */
+export function decodeChunked(bytes: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = bytes.indexOf("\r\n", at);
+    if (eol < 0) throw new CallbackHttpError("ERR_ARG_TYPE", "decodeChunked: truncated chunked body");
+    const size = Number.parseInt(bytes.toString("latin1", at, eol).split(";")[0]!.trim(), 16);
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new CallbackHttpError("ERR_ARG_TYPE", "decodeChunked: invalid chunk size");
+    }
+    if (size === 0) break;
+    parts.push(bytes.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
+}
+
+export interface ResponseInit {
+  /** @default 200 */
+  status?: number;
+  /** @default the standard reason phrase of `status` */
+  reason?: string;
+  headers?: Record<string, string | number> | Array<[string, string | number]>;
+  body?: string | Uint8Array;
+  /** The callback's context: while the listener drains, `Connection: close` is added. */
+  context?: CallbackContext;
+  /** Add `Connection: close`. */
+  close?: boolean;
+}
+
+/**
+ * Build a raw HTTP/1.1 response: status line, the given headers, a
+ * Content-Length for the body (unless a header sets one, or Transfer-Encoding),
+ * `Connection: close` when asked or when the context says the listener drains.
+ */
+export function buildResponse(init: ResponseInit = {}): Buffer {
+  const status = init.status ?? 200;
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: status ${describe(status)} is not a 3-digit code`);
+  }
+  const reason = init.reason ?? STATUS_CODES[status] ?? "";
+  const body =
+    init.body === undefined
+      ? EMPTY
+      : typeof init.body === "string"
+        ? Buffer.from(init.body)
+        : toBuffer(init.body, "buildResponse");
+  const entries = Array.isArray(init.headers) ? init.headers : Object.entries(init.headers ?? {});
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  let hasLength = false;
+  let hasConnection = false;
+  for (const [name, value] of entries) {
+    const v = String(value);
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(v)) {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: header ${describe(name)} holds a line break`);
+    }
+    const lower = name.toLowerCase();
+    if (lower === "content-length" || lower === "transfer-encoding") hasLength = true;
+    if (lower === "connection") hasConnection = true;
+    head += `${name}: ${v}\r\n`;
+  }
+  const noBody = status < 200 || status === 204 || status === 304;
+  if (!hasLength && !noBody) head += `Content-Length: ${body.length}\r\n`;
+  if (!hasConnection && (init.close || init.context?.draining)) head += "Connection: close\r\n";
+  head += "\r\n";
+  return body.length === 0 ? Buffer.from(head, "latin1") : Buffer.concat([Buffer.from(head, "latin1"), body]);
+}
+
+/** A text/plain response. */
+export function textResponse(status: number, text: string, context?: CallbackContext): Buffer {
+  return buildResponse({ status, headers: { "Content-Type": "text/plain; charset=utf-8" }, body: text, context });
+}
+
+/** An application/json response of `value`. */
+export function jsonResponse(status: number, value: unknown, context?: CallbackContext): Buffer {
+  return buildResponse({
+    status,
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(value),
+    context,
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function toBuffer(value: unknown, where: string): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: expected a Uint8Array or a string, got ${describe(value)}`);
+}

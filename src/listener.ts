@@ -1,0 +1,408 @@
+/**
+ * HttpListener, the core: binds a TCP (or TLS) port, accepts connections,
+ * dispatches complete requests to the callback runner under the concurrency
+ * limit and the callback time limit, keeps the counters, and carries out the
+ * two-step shutdown (routeClose, then close). It knows nothing of the
+ * reference's facade.
+ */
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { createServer as createTlsServer } from "node:tls";
+import { type CallbackRunner, MainThreadRunner, type RequestCallback } from "./callback-runner.js";
+import { Connection, type ConnectionOwner } from "./connection.js";
+import { RequestCounters } from "./counters.js";
+import { CallbackHttpError, describe } from "./errors.js";
+import { EXCHANGE_STATE, type Exchange } from "./exchange.js";
+import { closeRecord, issueId, registerListener } from "./listener-registry.js";
+import { type ListenerLimits, type ListenerOptionsInput, resolveLimits } from "./options.js";
+
+/** The reference's bind modes: loopback only, or every interface. */
+export const BIND_MODE = { LOCAL: 0, ANY: 1 } as const;
+
+/** Where each bind mode listens. */
+export const BIND_HOST = ["127.0.0.1", "0.0.0.0"] as const;
+
+export const LISTENER_STATE = {
+  OPEN: "open",
+  /** RouteClose was called: no new connections, in-flight requests finish. */
+  DRAINING: "draining",
+  CLOSING: "closing",
+  CLOSED: "closed",
+} as const;
+
+export type ListenerState = (typeof LISTENER_STATE)[keyof typeof LISTENER_STATE];
+
+/** How long Close lets responses that callbacks produced reach a client that reads slowly. */
+const CLOSE_WRITE_GRACE_MS = 1000;
+
+export interface HttpListenerOptions extends ListenerOptionsInput {
+  /** The request callback (main-thread mode). In worker mode, the name of the module's export. */
+  callback: RequestCallback | string;
+  /** The name reported by Info; defaults to the function's name. */
+  callbackName?: string;
+  /** The callback's run-time limit in ms; -1 is none. @default -1 */
+  timeoutMs?: number;
+  /** TCP port, 0 for one the system picks. @default 0 */
+  port?: number;
+  /** BIND_MODE.LOCAL (127.0.0.1) or BIND_MODE.ANY (0.0.0.0). @default 0 */
+  bindMode?: number;
+}
+
+/** Counters and totals of one listener (HttpListener.stats()). */
+export interface ListenerStats {
+  id: number;
+  state: ListenerState;
+  port: number;
+  pending: number;
+  queued: number;
+  running: number;
+  active: number;
+  drained: boolean;
+  connections: number;
+  requests: number;
+  timeouts: number;
+  failures: number;
+  rejected: number;
+  refusedConnections: number;
+  workerRestarts: number;
+}
+
+/** A fully checked configuration (see HttpListener.open for the checks). */
+export interface ListenerConfig {
+  readonly callback: RequestCallback | string;
+  readonly callbackName: string;
+  readonly timeoutMs: number;
+  readonly port: number;
+  readonly bindMode: number;
+  readonly limits: Readonly<ListenerLimits>;
+  /** Prefix of error messages: the function the user called. */
+  readonly where: string;
+}
+
+/** Makes the runner for a configuration: main thread, or worker threads when limits.workers > 0. */
+export type RunnerFactory = (
+  config: ListenerConfig,
+  settle: (ex: Exchange, response: Buffer | null) => void,
+) => Promise<CallbackRunner & { readonly restarts?: number }>;
+
+let workerRunnerFactory: RunnerFactory | null = null;
+
+/** Installed by the worker-pool module, so that the core does not load it unless asked. */
+export function setWorkerRunnerFactory(factory: RunnerFactory): void {
+  workerRunnerFactory = factory;
+}
+
+const now = (): number => performance.now();
+
+export class HttpListener implements ConnectionOwner {
+  /** Check `options` and open a listener; rejects with a CallbackHttpError. */
+  static async open(options: HttpListenerOptions): Promise<HttpListener> {
+    const where = "HttpListener.open";
+    if (options === null || typeof options !== "object") {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: options must be an object, got ${describe(options)}`);
+    }
+    const { callback, callbackName, timeoutMs = -1, port = 0, bindMode = BIND_MODE.LOCAL, ...rest } = options;
+    if (typeof callback !== "function" && typeof callback !== "string") {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: callback must be a function, got ${describe(callback)}`);
+    }
+    checkInteger(where, "timeoutMs", timeoutMs, "ERR_TIMEOUT_RANGE", -1, 2147483647);
+    checkInteger(where, "port", port, "ERR_PORT_RANGE", 0, 65535);
+    checkInteger(where, "bindMode", bindMode, "ERR_BIND_MODE", 0, 1);
+    const name = callbackName ?? (typeof callback === "string" ? callback : callback.name || "anonymous");
+    if (typeof name !== "string" || !/^[^\s=]+$/.test(name)) {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: callbackName ${describe(name)} is not a valid name`);
+    }
+    const limits = resolveLimits(rest, where);
+    return openListener({ callback, callbackName: name, timeoutMs, port, bindMode, limits, where });
+  }
+
+  readonly id: number;
+  readonly callbackName: string;
+  readonly timeoutMs: number;
+  readonly bindMode: number;
+  readonly port: number;
+  readonly limits: Readonly<ListenerLimits>;
+  readonly counters = new RequestCounters();
+  #server: Server;
+  #runner: CallbackRunner & { readonly restarts?: number };
+  #state: ListenerState = LISTENER_STATE.OPEN;
+  #connections = new Set<Connection>();
+  /** Connections whose next request waits for a concurrency slot, in order. */
+  #waiting: Connection[] = [];
+  #concurrency: number;
+  /** Running callbacks with a time limit, oldest first (a doubly linked list through the exchanges). */
+  #oldest: Exchange | null = null;
+  #newest: Exchange | null = null;
+  #clock: NodeJS.Timeout | null = null;
+  #serverClosed: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
+
+  /** @internal Use HttpListener.open. */
+  constructor(config: ListenerConfig, id: number, server: Server, port: number, runner: CallbackRunner) {
+    this.id = id;
+    this.callbackName = config.callbackName;
+    this.timeoutMs = config.timeoutMs;
+    this.bindMode = config.bindMode;
+    this.limits = config.limits;
+    this.port = port;
+    this.#server = server;
+    this.#runner = runner;
+    this.#concurrency = config.limits.concurrency;
+    server.on(config.limits.tls ? "secureConnection" : "connection", this.#onConnection);
+    server.on("drop", this.#onDrop);
+  }
+
+  /** "open", then "draining" after routeClose(), "closing" during close(), "closed". */
+  get state(): ListenerState {
+    return this.#state;
+  }
+
+  /** RouteClose was called (the callback context's `draining`). */
+  get draining(): boolean {
+    return this.#state !== LISTENER_STATE.OPEN;
+  }
+
+  stats(): ListenerStats {
+    const c = this.counters;
+    return {
+      id: this.id,
+      state: this.#state,
+      port: this.port,
+      pending: c.pending,
+      queued: c.queued,
+      running: c.running,
+      active: c.active,
+      drained: c.active === 0,
+      connections: this.#connections.size,
+      requests: c.requests,
+      timeouts: c.timeouts,
+      failures: c.failures,
+      rejected: c.rejected,
+      refusedConnections: c.refusedConnections,
+      workerRestarts: this.#runner.restarts ?? 0,
+    };
+  }
+
+  /**
+   * The first shutdown step: stop accepting connections at once, let requests
+   * that began before it finish, answer later ones on kept-alive connections
+   * 503, close idle connections now and busy ones after their last response.
+   * True the first time, false after.
+   */
+  routeClose(): boolean {
+    if (this.#state !== LISTENER_STATE.OPEN) return false;
+    this.#state = LISTENER_STATE.DRAINING;
+    const server = this.#server;
+    this.#serverClosed = new Promise((resolve) => server.close(() => resolve()));
+    for (const conn of this.#connections) conn.drain();
+    return true;
+  }
+
+  /** Resolve true once nothing is active, false when `timeoutMs` passes first (-1: no limit). */
+  waitDrained(timeoutMs: number): Promise<boolean> {
+    return this.counters.waitDrained(timeoutMs);
+  }
+
+  /**
+   * The forced end: routeClose if not done, answer queued requests 503, cut
+   * requests still arriving, abort the running callbacks' signals and let them
+   * finish, give their responses a short grace to be written, then destroy the
+   * connections and release everything. True when the listener was open.
+   */
+  async close(): Promise<boolean> {
+    const wasOpen = this.#state === LISTENER_STATE.OPEN;
+    this.#closing ??= this.#shutdown();
+    await this.#closing;
+    return wasOpen;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.routeClose();
+    this.#state = LISTENER_STATE.CLOSING;
+    this.#waiting = [];
+    for (const conn of this.#connections) conn.forceClose();
+    await this.counters.untilNoneRunning();
+    await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
+    for (const conn of this.#connections) conn.destroy();
+    if (this.#clock) clearTimeout(this.#clock);
+    this.#clock = null;
+    await this.#runner.close();
+    await this.#serverClosed;
+    this.counters.zero();
+    this.#state = LISTENER_STATE.CLOSED;
+    closeRecord(this.id);
+  }
+
+  // ---- ConnectionOwner -------------------------------------------------------
+
+  start(ex: Exchange, conn: Connection): boolean {
+    const counters = this.counters;
+    if (this.#concurrency > 0 && counters.running >= this.#concurrency) {
+      this.#waiting.push(conn);
+      return false;
+    }
+    counters.queued--;
+    counters.running++;
+    ex.state = EXCHANGE_STATE.RUNNING;
+    if (this.timeoutMs >= 0) this.#link(ex);
+    this.#runner.run(ex);
+    return true;
+  }
+
+  connectionClosed(conn: Connection): void {
+    this.#connections.delete(conn);
+  }
+
+  // ---- callbacks and their time limit ----------------------------------------
+
+  /** The runner's report: `response` bytes, or null for a failure (500). */
+  readonly settle = (ex: Exchange, response: Buffer | null): void => {
+    if (ex.state !== EXCHANGE_STATE.RUNNING) return; // timed out or abandoned: the late result is dropped
+    if (this.timeoutMs >= 0) {
+      this.#unlink(ex);
+      // A synchronous callback cannot be interrupted; past its limit, its answer is dropped all the same.
+      if (now() - ex.startedAt > this.timeoutMs) {
+        this.#timeOut(ex);
+        return;
+      }
+    }
+    this.counters.endRunning();
+    if (response === null) {
+      this.counters.failures++;
+      ex.state = EXCHANGE_STATE.REJECTED;
+      ex.status = 500;
+    } else {
+      ex.response = response;
+      ex.state = EXCHANGE_STATE.READY;
+    }
+    ex.host.settled(ex);
+    if (this.#waiting.length > 0) this.#startWaiting();
+  };
+
+  #timeOut(ex: Exchange): void {
+    ex.timedOut = true;
+    ex.state = EXCHANGE_STATE.REJECTED;
+    ex.status = 503;
+    this.counters.timeouts++;
+    ex.abort("timeout");
+    this.#runner.timedOut(ex);
+    ex.host.settled(ex);
+    if (this.#waiting.length > 0) this.#startWaiting();
+  }
+
+  #startWaiting(): void {
+    while (this.#waiting.length > 0 && this.counters.running < this.#concurrency) {
+      this.#waiting.shift()!.resume();
+    }
+  }
+
+  #link(ex: Exchange): void {
+    ex.startedAt = now();
+    ex.prevRunning = this.#newest;
+    ex.nextRunning = null;
+    if (this.#newest) this.#newest.nextRunning = ex;
+    else this.#oldest = ex;
+    this.#newest = ex;
+    if (this.#clock === null) this.#clock = setTimeout(this.#onClock, this.timeoutMs + 1);
+  }
+
+  #unlink(ex: Exchange): void {
+    if (ex.prevRunning) ex.prevRunning.nextRunning = ex.nextRunning;
+    else if (this.#oldest === ex) this.#oldest = ex.nextRunning;
+    if (ex.nextRunning) ex.nextRunning.prevRunning = ex.prevRunning;
+    else if (this.#newest === ex) this.#newest = ex.prevRunning;
+    ex.prevRunning = null;
+    ex.nextRunning = null;
+  }
+
+  /** One timer for all running callbacks: they share one limit, so the oldest expires first. */
+  #onClock = (): void => {
+    this.#clock = null;
+    const t = now();
+    let ex = this.#oldest;
+    while (ex !== null && ex.startedAt + this.timeoutMs <= t) {
+      this.#unlink(ex);
+      this.#timeOut(ex);
+      ex = this.#oldest;
+    }
+    if (ex !== null) {
+      this.#clock = setTimeout(this.#onClock, Math.max(1, Math.ceil(ex.startedAt + this.timeoutMs - t)));
+    }
+  };
+
+  // ---- connections ------------------------------------------------------------
+
+  #onConnection = (socket: Socket): void => {
+    if (this.#state !== LISTENER_STATE.OPEN) {
+      socket.destroy();
+      return;
+    }
+    this.#connections.add(new Connection(socket, this));
+  };
+
+  #onDrop = (): void => {
+    this.counters.refusedConnections++;
+  };
+}
+
+function checkInteger(
+  where: string,
+  name: string,
+  value: unknown,
+  rangeCode: "ERR_TIMEOUT_RANGE" | "ERR_PORT_RANGE" | "ERR_BIND_MODE",
+  min: number,
+  max: number,
+): void {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: ${name} must be an integer, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new CallbackHttpError(rangeCode, `${where}: ${name} ${value} is outside ${min}..${max}`);
+  }
+}
+
+/** Bind and start a listener from a checked configuration. A failure issues no id. */
+export async function openListener(config: ListenerConfig): Promise<HttpListener> {
+  const { limits } = config;
+  let runner: CallbackRunner & { readonly restarts?: number };
+  let listener: HttpListener | null = null;
+  const settle = (ex: Exchange, response: Buffer | null): void => listener?.settle(ex, response);
+  if (limits.workers > 0) {
+    if (!workerRunnerFactory) {
+      throw new CallbackHttpError("ERR_THREAD", `${config.where}: worker mode is not available in this build`);
+    }
+    runner = await workerRunnerFactory(config, settle);
+  } else {
+    if (typeof config.callback !== "function") {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${config.where}: callback must be a function without workers`);
+    }
+    runner = new MainThreadRunner(config.callback, settle);
+  }
+  const server: Server = limits.tls
+    ? createTlsServer({ ...limits.tls, allowHalfOpen: true, ALPNProtocols: ["http/1.1"] })
+    : createTcpServer({ allowHalfOpen: true, noDelay: true });
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  const host = BIND_HOST[config.bindMode]!;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port: config.port, host, exclusive: true }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await runner.close();
+    const code = (err as NodeJS.ErrnoException).code ?? "unknown error";
+    throw new CallbackHttpError("ERR_BIND", `${config.where}: cannot listen on ${host}:${config.port}: ${code}`, {
+      cause: err,
+    });
+  }
+  // Accept errors (EMFILE and the like) must not crash the process; the socket is simply not served.
+  server.on("error", () => {});
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  listener = new HttpListener(config, issueId(), server, port, runner);
+  registerListener(listener);
+  return listener;
+}

@@ -1,0 +1,115 @@
+/**
+ * Listener options: their defaults, units and ranges, checked once and frozen.
+ * An unknown name, a wrong type or a value out of range is an ERR_ARG_TYPE
+ * error naming the option (contract section 5a).
+ */
+import type { SecureContextOptions, TlsOptions } from "node:tls";
+import { CallbackHttpError, describe } from "./errors.js";
+
+/** The limits and modes a listener runs with; every field is documented in docs/options.md. */
+export interface ListenerLimits {
+  /** Bytes of request line, header lines and the blank line; over it: 431 and close. @default 16384 */
+  maxHeaderBytes: number;
+  /** Bytes of body (decoded size for chunked, extensions included); over it: 413 and close. @default 1048576 */
+  maxBodyBytes: number;
+  /** ms from a request's first byte to its blank line; past it: 408 and close. 0 disables. @default 60000 */
+  headersTimeoutMs: number;
+  /** ms from a request's first byte to its last; past it: 408 and close. 0 disables. @default 300000 */
+  requestTimeoutMs: number;
+  /** ms an idle kept-alive connection stays open; then a silent close. 0 closes after every response. @default 5000 */
+  keepAliveTimeoutMs: number;
+  /** Open connections at once; a new one beyond it is closed at once. 0 is unlimited. @default 0 */
+  maxConnections: number;
+  /** Requests on one connection; the connection closes after that response. 0 is unlimited. @default 0 */
+  maxRequestsPerConnection: number;
+  /** Callbacks running at once; more wait as queued. 0 is unlimited (one per worker in worker mode). @default 0 */
+  concurrency: number;
+  /** Worker threads that run the callback; 0 runs it on the main thread. @default 0 */
+  workers: number;
+  /** The module the workers load the callback from (a path or file URL), required when workers > 0. */
+  module: string | undefined;
+  /** `node:tls` server options; when set, the listener speaks HTTPS. */
+  tls: (TlsOptions & SecureContextOptions) | undefined;
+}
+
+export type ListenerOptionsInput = Partial<ListenerLimits>;
+
+export const DEFAULT_LIMITS: Readonly<ListenerLimits> = Object.freeze({
+  // Node's http defaults, which came out of CVE-2018-12121/12122 and CVE-2020-8251.
+  maxHeaderBytes: 16384,
+  maxBodyBytes: 1048576,
+  headersTimeoutMs: 60000,
+  requestTimeoutMs: 300000,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 0,
+  maxRequestsPerConnection: 0,
+  concurrency: 0,
+  workers: 0,
+  module: undefined,
+  tls: undefined,
+});
+
+const MAX_MS = 2147483647;
+
+/** [min, max] of each integer option. */
+const INTEGER_RANGES: Record<string, readonly [number, number]> = {
+  maxHeaderBytes: [64, 16 * 1024 * 1024],
+  maxBodyBytes: [0, 2 ** 31 - 1],
+  headersTimeoutMs: [0, MAX_MS],
+  requestTimeoutMs: [0, MAX_MS],
+  keepAliveTimeoutMs: [0, MAX_MS],
+  maxConnections: [0, 2 ** 31 - 1],
+  maxRequestsPerConnection: [0, 2 ** 31 - 1],
+  concurrency: [0, 2 ** 31 - 1],
+  workers: [0, 1024],
+};
+
+/** Check an options object and fill in the defaults; `where` prefixes error messages. */
+export function resolveLimits(input: unknown, where: string): Readonly<ListenerLimits> {
+  if (input === undefined) return DEFAULT_LIMITS;
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: options must be an object, got ${describe(input)}`);
+  }
+  const out: ListenerLimits = { ...DEFAULT_LIMITS };
+  for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    const range = INTEGER_RANGES[name];
+    if (range) {
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < range[0] || value > range[1]) {
+        throw new CallbackHttpError(
+          "ERR_ARG_TYPE",
+          `${where}: option ${name} must be an integer in ${range[0]}..${range[1]}, got ${describe(value)}`,
+        );
+      }
+      (out as unknown as Record<string, number>)[name] = value;
+    } else if (name === "module") {
+      if (typeof value !== "string" || value === "") {
+        throw new CallbackHttpError(
+          "ERR_ARG_TYPE",
+          `${where}: option module must be a non-empty string, got ${describe(value)}`,
+        );
+      }
+      out.module = value;
+    } else if (name === "tls") {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option tls must be an object, got ${describe(value)}`);
+      }
+      out.tls = value as TlsOptions;
+    } else {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: unknown option ${JSON.stringify(name)}`);
+    }
+  }
+  if (out.workers > 0 && out.module === undefined) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option module is required when workers is ${out.workers}`);
+  }
+  if (out.workers === 0 && out.module !== undefined) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option module needs workers of 1 or more`);
+  }
+  if (out.headersTimeoutMs > 0 && out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs) {
+    throw new CallbackHttpError(
+      "ERR_ARG_TYPE",
+      `${where}: option headersTimeoutMs (${out.headersTimeoutMs}) must not exceed requestTimeoutMs (${out.requestTimeoutMs})`,
+    );
+  }
+  return Object.freeze(out);
+}

@@ -1,0 +1,159 @@
+/**
+ * Reads the head of a response a callback produced, to decide one thing: may
+ * the connection carry another request after it? The listener writes the bytes
+ * unchanged either way; this only keeps a client from waiting for a body that
+ * is not coming, or from reading the next response as part of this one.
+ * Pure: bytes in, a boolean out.
+ */
+
+import { REQUEST_FLAGS } from "./framer.js";
+import { COLON, CR, equalsLower, HEX, LF, SP, TOKEN } from "./http-tokens.js";
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+const HTTP1 = Buffer.from("HTTP/1.");
+
+/**
+ * True when the connection may stay open after `response`, the answer to a
+ * request framed with `requestFlags`: the request allows it (HTTP/1.1 without
+ * `Connection: close`, or HTTP/1.0 with `keep-alive` on both sides), the
+ * response does not say `close`, and it is self-delimiting (RFC 9112 6.3): a
+ * Content-Length matching the body it carries, a complete chunked body, or a
+ * status or method that has no body (HEAD, 1xx, 204, 304) with nothing after
+ * the head. Interim 1xx heads before the final one are skipped; 101 is not
+ * (the protocol changes and this listener does not follow it).
+ */
+export function responseKeepsAlive(response: Buffer, requestFlags: number): boolean {
+  if (requestFlags & (REQUEST_FLAGS.CLOSE | REQUEST_FLAGS.CONNECT)) return false;
+  const http10 = (requestFlags & REQUEST_FLAGS.HTTP10) !== 0;
+  if (http10 && !(requestFlags & REQUEST_FLAGS.KEEP_ALIVE)) return false;
+  let at = 0;
+  for (;;) {
+    const head = readHead(response, at);
+    if (head === null) return false;
+    if (head.status >= 100 && head.status < 200) {
+      if (head.status === 101) return false;
+      at = head.bodyStart;
+      continue;
+    }
+    if (head.close) return false;
+    // An HTTP/1.0 exchange stays open only when the response says keep-alive too.
+    if ((http10 || head.minor === 0) && !head.keepAlive) return false;
+    const rest = response.length - head.bodyStart;
+    if (requestFlags & REQUEST_FLAGS.HEAD || head.status === 204 || head.status === 304) return rest === 0;
+    if (head.chunked) return chunkedEndsAt(response, head.bodyStart);
+    if (head.teOther || head.length < 0) return false;
+    return head.length === rest;
+  }
+}
+
+interface ResponseHead {
+  status: number;
+  minor: number;
+  bodyStart: number;
+  close: boolean;
+  keepAlive: boolean;
+  chunked: boolean;
+  teOther: boolean;
+  /** Content-Length, -1 when absent, -2 when malformed or conflicting. */
+  length: number;
+}
+
+/** status-line = HTTP-version SP status-code SP [ reason-phrase ], then the fields (RFC 9112 4). */
+function readHead(buf: Buffer, at: number): ResponseHead | null {
+  if (buf.length - at < 12 || buf.compare(HTTP1, 0, 7, at, at + 7) !== 0) return null;
+  const minorByte = buf[at + 7]!;
+  if ((minorByte !== 0x30 && minorByte !== 0x31) || buf[at + 8] !== SP) return null;
+  let status = 0;
+  for (let k = at + 9; k < at + 12; k++) {
+    const d = buf[k]! - 0x30;
+    if (d < 0 || d > 9) return null;
+    status = status * 10 + d;
+  }
+  const headEnd = buf.indexOf(CRLFCRLF, at);
+  if (headEnd < 0) return null;
+  const head: ResponseHead = {
+    status,
+    minor: minorByte - 0x30,
+    bodyStart: headEnd + 4,
+    close: false,
+    keepAlive: false,
+    chunked: false,
+    teOther: false,
+    length: -1,
+  };
+  let line = buf.indexOf(LF, at) + 1;
+  while (line < headEnd + 2) {
+    const eol = buf.indexOf(LF, line);
+    const e = eol - 1;
+    let i = line;
+    while (i < e && TOKEN[buf[i]!]) i++;
+    if (buf[i] !== COLON || i === line) return null;
+    const nameEnd = i;
+    i++;
+    while (i < e && (buf[i] === SP || buf[i] === 0x09)) i++;
+    let ve = e;
+    while (ve > i && (buf[ve - 1] === SP || buf[ve - 1] === 0x09)) ve--;
+    const n = nameEnd - line;
+    if (n === 10 && equalsLower(buf, line, nameEnd, "connection")) {
+      readConnection(buf, i, ve, head);
+    } else if (n === 14 && equalsLower(buf, line, nameEnd, "content-length")) {
+      let value = 0;
+      for (let k = i; k < ve; k++) {
+        const d = buf[k]! - 0x30;
+        if (d < 0 || d > 9) value = -2;
+        else if (value >= 0) value = value * 10 + d;
+      }
+      if (i === ve || (head.length !== -1 && head.length !== value)) value = -2;
+      head.length = value;
+    } else if (n === 17 && equalsLower(buf, line, nameEnd, "transfer-encoding")) {
+      // Only the final coding matters for delimiting: chunked or not.
+      let last = ve;
+      while (last > i && buf[last - 1] !== 0x2c) last--;
+      while (last < ve && (buf[last] === SP || buf[last] === 0x09)) last++;
+      const isChunked = equalsLower(buf, last, ve, "chunked");
+      head.chunked = isChunked;
+      head.teOther = !isChunked;
+    }
+    line = eol + 1;
+  }
+  return head;
+}
+
+function readConnection(buf: Buffer, s: number, e: number, head: ResponseHead): void {
+  let i = s;
+  while (i < e) {
+    while (i < e && (buf[i] === SP || buf[i] === 0x09 || buf[i] === 0x2c)) i++;
+    const t = i;
+    while (i < e && buf[i] !== 0x2c && buf[i] !== SP && buf[i] !== 0x09) i++;
+    if (equalsLower(buf, t, i, "close")) head.close = true;
+    else if (equalsLower(buf, t, i, "keep-alive")) head.keepAlive = true;
+  }
+}
+
+/** Does a chunked body start at `at` and end exactly at the end of `buf`? */
+function chunkedEndsAt(buf: Buffer, at: number): boolean {
+  let i = at;
+  for (;;) {
+    let size = 0;
+    const s = i;
+    while (i < buf.length && HEX[buf[i]!]! >= 0) {
+      size = size * 16 + HEX[buf[i]!]!;
+      i++;
+    }
+    if (i === s || size > buf.length) return false;
+    const eol = buf.indexOf(LF, i);
+    if (eol < 0 || buf[eol - 1] !== CR) return false;
+    i = eol + 1;
+    if (size === 0) break;
+    i += size;
+    if (buf[i] !== CR || buf[i + 1] !== LF) return false;
+    i += 2;
+  }
+  // Trailer fields, then the empty line that ends the message.
+  for (;;) {
+    const eol = buf.indexOf(LF, i);
+    if (eol < 0 || buf[eol - 1] !== CR) return false;
+    if (eol === i + 1) return eol + 1 === buf.length;
+    i = eol + 1;
+  }
+}
