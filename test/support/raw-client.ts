@@ -56,8 +56,25 @@ export function sendRaw(port: number, pieces: Array<string | Uint8Array>, option
   });
 }
 
-/** The status codes of every HTTP response head found in `data`, in order. */
+/**
+ * The status codes of the responses in `data`, in order, read one after the
+ * other by their Content-Length (1xx, 204 and 304 have no body; a response
+ * without Content-Length runs to the end).
+ */
 export function statuses(data: Buffer): number[] {
   const text = data.toString("latin1");
-  return [...text.matchAll(/(?:^|\r\n)HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+  const found: number[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const m = /^HTTP\/1\.[01] (\d{3})[ \r]/.exec(text.slice(at, at + 16));
+    const headEnd = text.indexOf("\r\n\r\n", at);
+    if (!m || headEnd < 0) break;
+    const status = Number(m[1]);
+    found.push(status);
+    const head = text.slice(at, headEnd);
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    const noBody = status < 200 || status === 204 || status === 304;
+    at = headEnd + 4 + (noBody ? 0 : length ? Number(length[1]) : text.length);
+  }
+  return found;
 }

@@ -1,0 +1,369 @@
+/**
+ * The request lifecycle under real traffic on 127.0.0.1: the counters of
+ * contract section 4 while requests are half-sent, queued, running and
+ * answered, and the two-step shutdown (RouteClose, WaitRouteDrained, Close).
+ */
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { describe, test } from "node:test";
+import { callback, callbackhttp } from "../src/index.js";
+import { sendRaw, statuses } from "./support/raw-client.js";
+
+const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+/** A callback whose answers wait until the test releases them, one by one. */
+function heldCallback(name: string): { release: () => void; started: () => number } {
+  const waiting: Array<() => void> = [];
+  let started = 0;
+  callback(name, () => {
+    started++;
+    return new Promise<string>((resolve) => waiting.push(() => resolve(OK)));
+  });
+  return {
+    release: () => waiting.shift()?.(),
+    started: () => started,
+  };
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: "127.0.0.1" }, () => resolve(s));
+    s.on("error", reject);
+  });
+}
+
+/** Poll a condition the event loop will make true (bounded). */
+async function until(condition: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function collect(socket: Socket): { text: () => string; closed: Promise<void> } {
+  const chunks: Buffer[] = [];
+  socket.on("data", (d) => chunks.push(d));
+  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  return { text: () => Buffer.concat(chunks).toString("latin1"), closed };
+}
+
+describe("counters under traffic", () => {
+  test("a held async callback shows Running 1, Active 1 and Drained 0 until it is released", async () => {
+    const held = heldCallback("HeldRunning");
+    const lid = await callbackhttp.Open("HeldRunning", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    const reply = collect(socket);
+    socket.write(GET);
+    await until(() => held.started() === 1, "the callback to start");
+    assert.equal(callbackhttp.Running(lid), 1);
+    assert.equal(callbackhttp.RouteRunning(lid), 1);
+    assert.equal(callbackhttp.Active(lid), 1);
+    assert.equal(callbackhttp.Drained(lid), 0);
+    assert.equal(callbackhttp.RouteDrained(lid), 0);
+    assert.equal(callbackhttp.Pending(lid), 0);
+    assert.equal(callbackhttp.Queued(lid), 0);
+    assert.equal(await callbackhttp.WaitDrained(lid, 30), 0);
+    const drained = callbackhttp.WaitRouteDrained(lid, 3000);
+    held.release();
+    assert.equal(await drained, 1);
+    assert.equal(callbackhttp.Running(lid), 0);
+    assert.equal(callbackhttp.Drained(lid), 1);
+    await until(() => reply.text().endsWith("ok"), "the response");
+    assert.equal(reply.text(), OK);
+    socket.destroy();
+    assert.equal(await callbackhttp.Close(lid), 1);
+  });
+
+  test("a half-sent request shows Pending 1 and Active 1; the rest of it completes it", async () => {
+    let seen = "";
+    callback("PendingSeen", (r) => {
+      seen = Buffer.from(r.value as Uint8Array).toString("latin1");
+      return OK;
+    });
+    const lid = await callbackhttp.Open("PendingSeen", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    const reply = collect(socket);
+    socket.write("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nab");
+    await until(() => callbackhttp.Pending(lid) === 1, "Pending 1");
+    assert.equal(callbackhttp.RoutePending(lid), 1);
+    assert.equal(callbackhttp.Active(lid), 1);
+    assert.equal(callbackhttp.Drained(lid), 0);
+    socket.write("cde");
+    await until(() => reply.text() === OK, "the response");
+    assert.equal(seen, "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nabcde");
+    assert.equal(callbackhttp.Pending(lid), 0);
+    await until(() => callbackhttp.Drained(lid) === 1, "drained");
+    socket.destroy();
+    await callbackhttp.Close(lid);
+  });
+
+  test("a pipelined second request shows Queued 1 behind the running first, and answers come in order", async () => {
+    const held = heldCallback("HeldQueued");
+    const lid = await callbackhttp.Open("HeldQueued", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    const reply = collect(socket);
+    socket.write(GET + GET);
+    await until(() => held.started() === 1, "the first callback");
+    assert.equal(callbackhttp.Running(lid), 1);
+    assert.equal(callbackhttp.Queued(lid), 1);
+    assert.equal(callbackhttp.RouteQueued(lid), 1);
+    assert.equal(callbackhttp.Active(lid), 2);
+    held.release();
+    await until(() => held.started() === 2, "the second callback");
+    assert.equal(callbackhttp.Queued(lid), 0);
+    assert.equal(callbackhttp.Running(lid), 1);
+    held.release();
+    await until(() => reply.text() === OK + OK, "both responses");
+    await until(() => callbackhttp.Drained(lid) === 1, "drained");
+    socket.destroy();
+    await callbackhttp.Close(lid);
+  });
+
+  test("RouteInfo and RouteCloseInfo carry the live counters", async () => {
+    const held = heldCallback("HeldInfo");
+    const lid = await callbackhttp.Open("HeldInfo", 5000, 0);
+    const port = callbackhttp.Port(lid);
+    const socket = await open(port);
+    socket.write(GET);
+    await until(() => held.started() === 1, "the callback");
+    assert.equal(
+      callbackhttp.RouteInfo(lid),
+      `id=${lid} state=open stateCode=1 callback=HeldInfo timeout=5000 port=${port} bind=local bindCode=0 drained=0 pending=0 queued=0 running=1 active=1`,
+    );
+    assert.equal(
+      callbackhttp.Info(lid),
+      `id=${lid} state=open callback=HeldInfo timeout=5000 port=${port} bind=local bindCode=0 active=1`,
+    );
+    assert.equal(callbackhttp.RouteClose(lid), 1);
+    assert.equal(
+      callbackhttp.RouteCloseInfo(lid),
+      `id=${lid} state=closed callback=HeldInfo timeout=5000 port=${port} bind=local drained=0 pending=0 queued=0 running=1 active=1 closeAccepted=1 closedQueued=1`,
+    );
+    held.release();
+    assert.equal(await callbackhttp.WaitRouteDrained(lid, 3000), 1);
+    socket.destroy();
+    assert.equal(await callbackhttp.Close(lid), 0);
+  });
+});
+
+describe("two-step shutdown", () => {
+  test("RouteClose refuses new connections while the in-flight request still gets its response", async () => {
+    const held = heldCallback("HeldShutdown");
+    const before = callbackhttp.OpenCount();
+    const lid = await callbackhttp.Open("HeldShutdown", -1, 0);
+    assert.equal(callbackhttp.OpenCount(), before + 1);
+    const port = callbackhttp.Port(lid);
+    const socket = await open(port);
+    const reply = collect(socket);
+    socket.write(GET);
+    await until(() => held.started() === 1, "the callback");
+
+    assert.equal(callbackhttp.RouteClose(lid), 1);
+    assert.equal(callbackhttp.RouteClose(lid), 0);
+    assert.equal(callbackhttp.State(lid), 0);
+    assert.equal(callbackhttp.StateText(lid), "closed");
+    assert.equal(callbackhttp.RouteKnown(lid), 0);
+    assert.equal(callbackhttp.RouteCloseAccepted(lid), 1);
+    assert.equal(callbackhttp.RouteClosedQueued(lid), 1);
+
+    await assert.rejects(open(port), { code: "ECONNREFUSED" });
+    assert.equal(await callbackhttp.WaitRouteDrained(lid, 30), 0);
+    const drained = callbackhttp.WaitRouteDrained(lid, -1);
+    held.release();
+    assert.equal(await drained, 1);
+    await reply.closed; // a busy connection closes once its last response is written
+    assert.equal(reply.text(), OK);
+    assert.equal(await callbackhttp.Close(lid), 0);
+    assert.equal(callbackhttp.OpenCount(), before);
+  });
+
+  test("a new request on a kept-alive connection after RouteClose is answered 503 and closed", async () => {
+    const held = heldCallback("HeldLate");
+    const lid = await callbackhttp.Open("HeldLate", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    const reply = collect(socket);
+    socket.write(GET);
+    await until(() => held.started() === 1, "the callback");
+    callbackhttp.RouteClose(lid);
+    socket.write(GET); // begun after RouteClose: not served
+    await until(() => callbackhttp.Active(lid) === 2, "the late request to count");
+    held.release();
+    await reply.closed;
+    assert.deepEqual(statuses(Buffer.from(reply.text(), "latin1")), [200, 503]);
+    assert.equal(held.started(), 1);
+    assert.equal(await callbackhttp.WaitRouteDrained(lid, 1000), 1);
+    await callbackhttp.Close(lid);
+  });
+
+  test("RouteClose closes idle kept-alive connections at once", async () => {
+    callback("Quick", () => OK);
+    const lid = await callbackhttp.Open("Quick", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    const reply = collect(socket);
+    socket.write(GET);
+    await until(() => reply.text() === OK, "the response");
+    callbackhttp.RouteClose(lid);
+    await reply.closed;
+    assert.equal(await callbackhttp.WaitRouteDrained(lid, 100), 1);
+    assert.equal(await callbackhttp.Close(lid), 0);
+  });
+
+  test("Close answers queued requests 503, lets the running one finish, and resets the record", async () => {
+    const held = heldCallback("HeldClose");
+    const lid = await callbackhttp.Open("HeldClose", -1, 0);
+    const port = callbackhttp.Port(lid);
+    const socket = await open(port);
+    const reply = collect(socket);
+    socket.write(GET + GET);
+    await until(() => held.started() === 1 && callbackhttp.Queued(lid) === 1, "one running, one queued");
+    const closing = callbackhttp.Close(lid);
+    setTimeout(() => held.release(), 20);
+    assert.equal(await closing, 1);
+    await reply.closed;
+    assert.deepEqual(statuses(Buffer.from(reply.text(), "latin1")), [200, 503]);
+    assert.equal(held.started(), 1);
+    // The closed listener keeps its record: final state, no throw.
+    assert.equal(callbackhttp.State(lid), 0);
+    assert.equal(callbackhttp.Port(lid), port);
+    assert.equal(callbackhttp.Active(lid), 0);
+    assert.equal(callbackhttp.Drained(lid), 1);
+    assert.equal(await callbackhttp.WaitDrained(lid, 0), 1);
+    assert.equal(await callbackhttp.Close(lid), 0);
+    assert.equal(callbackhttp.RouteClose(lid), 0);
+  });
+
+  test("the running callback's signal is aborted by Close", async () => {
+    let aborted: unknown = null;
+    callback("Abortable", (_r, ctx) => {
+      return new Promise<number>((resolve) => {
+        ctx.signal.addEventListener("abort", () => {
+          aborted = ctx.signal.reason;
+          resolve(0);
+        });
+      });
+    });
+    const lid = await callbackhttp.Open("Abortable", -1, 0);
+    const reply = sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 3000 });
+    await until(() => callbackhttp.Running(lid) === 1, "the callback");
+    assert.equal(await callbackhttp.Close(lid), 1);
+    assert.ok(aborted instanceof DOMException);
+    const { data, closed } = await reply;
+    assert.ok(closed);
+    assert.deepEqual(statuses(data), [500]);
+  });
+});
+
+describe("callback results and time limit", () => {
+  test("returning 0, false, null, throwing or rejecting is a 500 with Connection: close", async () => {
+    const results: Array<() => unknown> = [
+      () => 0,
+      () => false,
+      () => null,
+      () => undefined,
+      () => {
+        throw new Error("boom");
+      },
+      () => Promise.reject(new Error("boom")),
+      () => ({ not: "bytes" }),
+    ];
+    let which = 0;
+    callback("Failing", () => results[which]!() as number);
+    const lid = await callbackhttp.Open("Failing", -1, 0);
+    for (which = 0; which < results.length; which++) {
+      const { data, closed } = await sendRaw(callbackhttp.Port(lid), [GET]);
+      assert.equal(
+        data.toString("latin1"),
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 26\r\nConnection: close\r\n\r\n500 Internal Server Error\n",
+        `result #${which}`,
+      );
+      assert.ok(closed);
+    }
+    await callbackhttp.Close(lid);
+  });
+
+  test("a non-zero return with value untouched echoes the request bytes, then closes", async () => {
+    callback("Echo", () => 1);
+    const lid = await callbackhttp.Open("Echo", -1, 0);
+    const { data, closed } = await sendRaw(callbackhttp.Port(lid), [GET]);
+    assert.equal(data.toString("latin1"), GET);
+    assert.ok(closed);
+    await callbackhttp.Close(lid);
+  });
+
+  test("value set to a string or bytes is written unchanged", async () => {
+    callback("SetValue", (r) => {
+      r.value = "HTTP/1.1 201 Created\r\nX-Raw:  spaced \r\nContent-Length: 3\r\n\r\nnew";
+      return 7;
+    });
+    const lid = await callbackhttp.Open("SetValue", -1, 0);
+    const { data } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 300 });
+    assert.equal(data.toString("latin1"), "HTTP/1.1 201 Created\r\nX-Raw:  spaced \r\nContent-Length: 3\r\n\r\nnew");
+    await callbackhttp.Close(lid);
+  });
+
+  test("an async callback past timeoutMs gets 503 on time; its late answer is dropped and its signal fired", async () => {
+    let reason: unknown = null;
+    callback("Slow", (_r, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        reason = ctx.signal.reason;
+      });
+      return new Promise<string>((resolve) => setTimeout(() => resolve(OK), 400));
+    });
+    const lid = await callbackhttp.Open("Slow", 50, 0);
+    const started = Date.now();
+    const { data, closed } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 2000 });
+    const took = Date.now() - started;
+    assert.deepEqual(statuses(data), [503]);
+    assert.ok(closed);
+    assert.ok(took < 380, `503 came after ${took} ms, not before the late answer`);
+    assert.equal((reason as DOMException).name, "TimeoutError");
+    assert.equal(callbackhttp.Running(lid), 0);
+    assert.equal(callbackhttp.Drained(lid), 1);
+    assert.equal(callbackhttp.Info(lid).includes("timeout=50"), true);
+    await new Promise((r) => setTimeout(r, 450)); // the late answer arrives and is dropped
+    assert.equal(callbackhttp.Active(lid), 0);
+    assert.equal(await callbackhttp.Close(lid), 1);
+  });
+
+  test("a synchronous callback that overruns its limit is answered 503, not with its late result", async () => {
+    callback("Busy", () => {
+      const end = Date.now() + 60;
+      while (Date.now() < end);
+      return OK;
+    });
+    const lid = await callbackhttp.Open("Busy", 20, 0);
+    const { data } = await sendRaw(callbackhttp.Port(lid), [GET]);
+    assert.deepEqual(statuses(data), [503]);
+    await callbackhttp.Close(lid);
+  });
+
+  test("the context names the listener and the peer", async () => {
+    let seen: { id: number; address: string; port: number; draining: boolean } | null = null;
+    callback("Ctx", (r, ctx) => {
+      seen = { id: ctx.listenerId, address: ctx.remoteAddress, port: ctx.remotePort, draining: ctx.draining };
+      assert.equal(r.context, ctx);
+      return OK;
+    });
+    const lid = await callbackhttp.Open("Ctx", -1, 0);
+    await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 300 });
+    assert.ok(seen);
+    const s = seen as { id: number; address: string; port: number; draining: boolean };
+    assert.equal(s.id, lid);
+    assert.equal(s.address, "127.0.0.1");
+    assert.ok(s.port > 0);
+    assert.equal(s.draining, false);
+    await callbackhttp.Close(lid);
+  });
+
+  test("Open takes a function in place of a name; RouteCallback returns its name", async () => {
+    const lid = await callbackhttp.Open(function OnDirect() {
+      return OK;
+    }, -1);
+    assert.equal(callbackhttp.RouteCallback(lid), "OnDirect");
+    const { data } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 300 });
+    assert.equal(data.toString("latin1"), OK);
+    await callbackhttp.Close(lid);
+  });
+});
