@@ -1,0 +1,258 @@
+/**
+ * Limits and time-outs over TCP on 127.0.0.1: each option of contract section
+ * 5a crossed by a real client, with what the client sees; keep-alive decided
+ * from the request and the callback's response head; Expect: 100-continue.
+ */
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { describe, test } from "node:test";
+import { HttpListener, type HttpListenerOptions } from "../src/index.js";
+import { sendRaw, statuses } from "./support/raw-client.js";
+
+const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+async function withListener(
+  options: Partial<HttpListenerOptions>,
+  run: (listener: HttpListener) => Promise<void>,
+): Promise<void> {
+  const listener = await HttpListener.open({ callback: () => OK, ...options });
+  try {
+    await run(listener);
+  } finally {
+    await listener.close();
+  }
+}
+
+describe("size limits", () => {
+  test("a head one byte over maxHeaderBytes is 431 and closed; at the limit it is served", async () => {
+    const head = (n: number) => `GET / HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(n)}\r\n\r\n`;
+    const base = head(0).length;
+    await withListener({ maxHeaderBytes: 200 }, async (l) => {
+      const at = await sendRaw(l.port, [head(200 - base)], { timeoutMs: 500 });
+      assert.deepEqual(statuses(at.data), [200]);
+      const over = await sendRaw(l.port, [head(201 - base)]);
+      assert.deepEqual(statuses(over.data), [431]);
+      assert.ok(over.closed);
+    });
+  });
+
+  test("a Content-Length over maxBodyBytes is 413 before the body is read, with no 100 Continue", async () => {
+    await withListener({ maxBodyBytes: 10 }, async (l) => {
+      const r = await sendRaw(l.port, [
+        "POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n",
+      ]);
+      assert.deepEqual(statuses(r.data), [413]);
+      assert.ok(r.closed);
+      const ok = await sendRaw(l.port, ["POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789"], {
+        timeoutMs: 500,
+      });
+      assert.deepEqual(statuses(ok.data), [200]);
+    });
+  });
+
+  test("a chunked body whose decoded size passes maxBodyBytes is 413", async () => {
+    await withListener({ maxBodyBytes: 10 }, async (l) => {
+      const r = await sendRaw(l.port, [
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n",
+        "6\r\n012345\r\n0\r\n\r\n",
+      ]);
+      assert.deepEqual(statuses(r.data), [413]);
+      assert.ok(r.closed);
+    });
+  });
+});
+
+describe("time-outs", () => {
+  test("headers not complete within headersTimeoutMs: 408 and close (a byte-a-tick slowloris included)", async () => {
+    await withListener({ headersTimeoutMs: 150, requestTimeoutMs: 1000 }, async (l) => {
+      const started = Date.now();
+      const pieces = [..."GET / HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaa"];
+      const r = await sendRaw(l.port, pieces, { gapMs: 20, timeoutMs: 3000 });
+      assert.deepEqual(statuses(r.data), [408]);
+      assert.ok(r.closed);
+      const took = Date.now() - started;
+      assert.ok(took >= 140, `cut after ${took} ms, before the deadline`);
+      assert.ok(took < 2500, `cut after ${took} ms`);
+    });
+  });
+
+  test("a body not complete within requestTimeoutMs: 408 and close", async () => {
+    await withListener({ headersTimeoutMs: 100, requestTimeoutMs: 200 }, async (l) => {
+      const r = await sendRaw(l.port, ["POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n01"], {
+        timeoutMs: 3000,
+      });
+      assert.deepEqual(statuses(r.data), [408]);
+      assert.ok(r.closed);
+    });
+  });
+
+  test("an idle kept-alive connection is closed silently after keepAliveTimeoutMs", async () => {
+    await withListener({ keepAliveTimeoutMs: 100 }, async (l) => {
+      const started = Date.now();
+      const r = await sendRaw(l.port, [GET], { timeoutMs: 3000 });
+      assert.equal(r.data.toString("latin1"), OK);
+      assert.ok(r.closed);
+      assert.ok(Date.now() - started >= 90);
+    });
+  });
+
+  test("a connection that never sends a byte is closed after keepAliveTimeoutMs", async () => {
+    await withListener({ keepAliveTimeoutMs: 100 }, async (l) => {
+      const r = await sendRaw(l.port, [], { timeoutMs: 3000 });
+      assert.equal(r.data.length, 0);
+      assert.ok(r.closed);
+    });
+  });
+});
+
+describe("connection limits", () => {
+  test("maxConnections: a connection beyond the limit is closed at once and counted", async () => {
+    await withListener({ maxConnections: 1 }, async (l) => {
+      const first = connect({ port: l.port, host: "127.0.0.1" });
+      await new Promise((r) => first.once("connect", r));
+      await new Promise((r) => setTimeout(r, 30));
+      const second = await sendRaw(l.port, [GET], { timeoutMs: 2000 });
+      assert.equal(second.data.length, 0);
+      assert.ok(second.closed);
+      assert.equal(l.stats().refusedConnections, 1);
+      first.destroy();
+    });
+  });
+
+  test("maxRequestsPerConnection: the connection closes after that many responses", async () => {
+    await withListener({ maxRequestsPerConnection: 2 }, async (l) => {
+      const r = await sendRaw(l.port, [GET + GET + GET]);
+      assert.deepEqual(statuses(r.data), [200, 200]);
+      assert.ok(r.closed);
+    });
+  });
+});
+
+describe("keep-alive and pipelining", () => {
+  test("pipelined requests are answered in order on one connection", async () => {
+    let n = 0;
+    await withListener(
+      {
+        callback: () => {
+          n++;
+          const body = String(n);
+          return `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+        },
+      },
+      async (l) => {
+        const r = await sendRaw(l.port, [GET.repeat(16)], { timeoutMs: 500 });
+        const bodies = [...r.data.toString("latin1").matchAll(/\r\n\r\n(\d+)/g)].map((m) => m[1]);
+        assert.deepEqual(
+          bodies,
+          Array.from({ length: 16 }, (_, i) => String(i + 1)),
+        );
+        assert.equal(r.closed, false);
+      },
+    );
+  });
+
+  test("async callbacks with pipelining still answer in request order", async () => {
+    let n = 0;
+    await withListener(
+      {
+        callback: async () => {
+          const mine = ++n;
+          await new Promise((r) => setTimeout(r, mine % 2 === 0 ? 1 : 15));
+          return `HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${mine}`;
+        },
+      },
+      async (l) => {
+        const r = await sendRaw(l.port, [GET.repeat(5)], { timeoutMs: 600 });
+        assert.equal(r.data.toString("latin1").replace(/HTTP[^]*?\r\n\r\n/g, ""), "12345");
+      },
+    );
+  });
+
+  const cases: Array<[string, string, string, boolean]> = [
+    ["HTTP/1.1 request, Content-Length response", GET, OK, true],
+    ["Connection: close request", "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", OK, false],
+    ["HTTP/1.0 request without keep-alive", "GET / HTTP/1.0\r\n\r\n", OK, false],
+    [
+      "HTTP/1.0 keep-alive request, response says keep-alive",
+      "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+      true,
+    ],
+    ["HTTP/1.0 keep-alive request, response silent", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", OK, false],
+    [
+      "response says Connection: close",
+      GET,
+      "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+      false,
+    ],
+    ["response without a length", GET, "HTTP/1.1 200 OK\r\n\r\nok", false],
+    ["response shorter than its Content-Length", GET, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok", false],
+    ["response longer than its Content-Length", GET, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nok", false],
+    ["chunked response", GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", true],
+    ["truncated chunked response", GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n", false],
+    ["204 without a body", GET, "HTTP/1.1 204 No Content\r\n\r\n", true],
+    ["304 with a Content-Length and no body", GET, "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", true],
+    [
+      "HEAD answered with the GET's Content-Length",
+      "HEAD / HTTP/1.1\r\nHost: t\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+      true,
+    ],
+    [
+      "interim 103 before the final response",
+      GET,
+      "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+      true,
+    ],
+    ["not an HTTP response (echo)", GET, GET, false],
+  ];
+  for (const [name, request, response, keeps] of cases) {
+    test(`keep-alive ${keeps ? "kept" : "closed"}: ${name}`, async () => {
+      await withListener({ callback: () => response }, async (l) => {
+        const r = await sendRaw(l.port, [request], { timeoutMs: 400 });
+        assert.equal(r.data.toString("latin1"), response);
+        assert.equal(r.closed, !keeps);
+      });
+    });
+  }
+});
+
+describe("Expect: 100-continue", () => {
+  test("an interim 100 Continue comes before the body is read, then the response", async () => {
+    let body = "";
+    await withListener(
+      {
+        callback: (r) => {
+          body = Buffer.from(r.value as Uint8Array).toString("latin1");
+          return OK;
+        },
+      },
+      async (l) => {
+        const socket = connect({ port: l.port, host: "127.0.0.1" });
+        let got = "";
+        socket.on("data", (d) => {
+          got += d.toString("latin1");
+          if (got === "HTTP/1.1 100 Continue\r\n\r\n") socket.write("hello");
+        });
+        socket.write("PUT /u HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+        const end = Date.now() + 2000;
+        while (!got.endsWith("ok") && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+        socket.destroy();
+        assert.equal(got, `HTTP/1.1 100 Continue\r\n\r\n${OK}`);
+        assert.ok(body.endsWith("\r\n\r\nhello"));
+      },
+    );
+  });
+
+  test("no 100 Continue when the body came with the head", async () => {
+    await withListener({}, async (l) => {
+      const r = await sendRaw(
+        l.port,
+        ["PUT /u HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"],
+        { timeoutMs: 300 },
+      );
+      assert.equal(r.data.toString("latin1"), OK);
+    });
+  });
+});
