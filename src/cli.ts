@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * The `callbackhttp` command: starts the demo app, or serves a callback
+ * exported by a module of the user's, on 127.0.0.1 by default. Built only on
+ * the public API. SIGINT/SIGTERM run the two-step shutdown (RouteClose,
+ * WaitRouteDrained with a deadline, Close); a second signal forces the close.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { callback } from "./callback-registry.js";
+import type { RequestCallback } from "./callback-runner.js";
+import { demoApp } from "./demo-app.js";
+import { CallbackHttpError } from "./errors.js";
+import { callbackhttp } from "./facade.js";
+import type { ListenerOptionsInput } from "./options.js";
+
+const HELP = `Usage:
+  callbackhttp demo  [options]                          start the demo app
+  callbackhttp serve --module FILE --callback NAME [options]
+                                                        serve the callback NAME exported by FILE
+
+Options:
+  --port N                 TCP port; 0 lets the system pick (default 8080 for demo, 0 for serve)
+  --bind local|any         127.0.0.1 only, or every interface (default local)
+  --timeout MS             the callback's run-time limit; -1 for none (default -1)
+  --workers N              run the callback in N worker threads (serve only; default 0)
+  --keep-alive-timeout MS  idle kept-alive connection lifetime (default 5000)
+  --drain-timeout MS       how long a shutdown waits for in-flight requests before it forces the close (default 10000)
+  --help, --version
+
+On start it prints one line, "listening http://HOST:PORT", with the bound port.
+Exit codes: 0 after a clean shutdown, 1 on a runtime error or a forced close, 2 on a usage error.
+`;
+
+function usage(message: string): never {
+  process.stderr.write(`callbackhttp: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function integer(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value)) usage(`--${name} needs an integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  const command = positionals[0] ?? "demo";
+  if (positionals.length > 1 || (command !== "demo" && command !== "serve"))
+    usage(`unknown command ${positionals.join(" ")}`);
+  const bind = values.bind ?? "local";
+  if (bind !== "local" && bind !== "any") usage(`--bind is local or any, got ${JSON.stringify(bind)}`);
+  const port = integer("port", values.port, command === "demo" ? 8080 : 0);
+  const timeoutMs = integer("timeout", values.timeout, -1);
+  const drainMs = integer("drain-timeout", values["drain-timeout"], 10000);
+  const options: ListenerOptionsInput = {};
+  if (values["keep-alive-timeout"] !== undefined) {
+    options.keepAliveTimeoutMs = integer("keep-alive-timeout", values["keep-alive-timeout"], 5000);
+  }
+
+  let name: string;
+  if (command === "demo") {
+    if (values.module || values.callback || values.workers) usage("demo takes no --module, --callback or --workers");
+    name = "DemoApp";
+    callback(name, demoApp);
+  } else {
+    if (!values.module || !values.callback) usage("serve needs --module FILE and --callback NAME");
+    name = values.callback;
+    const workers = integer("workers", values.workers, 0);
+    if (workers > 0) {
+      options.workers = workers;
+      options.module = resolve(values.module);
+    } else {
+      const mod = (await import(pathToFileURL(resolve(values.module)).href)) as Record<string, unknown>;
+      const fn = mod[name];
+      if (typeof fn !== "function") {
+        process.stderr.write(`callbackhttp: ${values.module} exports no function named ${name}\n`);
+        process.exit(1);
+      }
+      callback(name, fn as RequestCallback);
+    }
+  }
+
+  const lid = await callbackhttp.Open(name, timeoutMs, port, bind === "any" ? 1 : 0, options);
+  const host = bind === "any" ? "0.0.0.0" : "127.0.0.1";
+  process.stdout.write(`listening http://${host}:${callbackhttp.Port(lid)}\n`);
+
+  let signals = 0;
+  const shutdown = async (signal: string): Promise<void> => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`callbackhttp: ${signal} again, forcing the close\n`);
+      await callbackhttp.Close(lid);
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`callbackhttp: ${signal}, draining (up to ${drainMs} ms)\n`);
+    callbackhttp.RouteClose(lid);
+    const drained = await callbackhttp.WaitRouteDrained(lid, drainMs);
+    if (!drained) process.stderr.write("callbackhttp: drain deadline passed, forcing the close\n");
+    await callbackhttp.Close(lid);
+    if (signals === 1) process.exitCode = drained ? 0 : 1;
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void shutdown(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: "string" },
+      bind: { type: "string" },
+      timeout: { type: "string" },
+      workers: { type: "string" },
+      module: { type: "string" },
+      callback: { type: "string" },
+      "keep-alive-timeout": { type: "string" },
+      "drain-timeout": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
+    },
+  });
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const message = err instanceof CallbackHttpError ? `${err.code}: ${err.message}` : String(err);
+  process.stderr.write(`callbackhttp: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+/**
+ * The command, spawned as a user runs it: the readiness line with the bound
+ * port, the demo's routes, and the two-step shutdown on SIGTERM.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const CLI = fileURLToPath(new URL("../src/cli.js", import.meta.url));
+
+async function start(args: string[]): Promise<{ child: ChildProcess; base: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  let out = "";
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no readiness line; stderr: ${err}`)), 5000);
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /listening (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on("exit", () => reject(new Error(`exited early; stderr: ${err}`)));
+  });
+  return { child, base, stderr: () => err };
+}
+
+test("demo: prints the bound port, serves its routes, and drains on SIGTERM with exit code 0", async () => {
+  const { child, base, stderr } = await start(["demo", "--port", "0"]);
+  try {
+    const page = await fetch(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /callbackhttp demo/);
+    const status = (await (await fetch(`${base}/api/status`)).json()) as { info: string; draining: boolean };
+    assert.match(status.info, /state=open/);
+    assert.equal(status.draining, false);
+    const echo = await (await fetch(`${base}/echo`, { method: "POST", body: "raw!" })).text();
+    assert.match(echo, /^POST \/echo HTTP\/1\.1\r\n/);
+    assert.ok(echo.endsWith("\r\n\r\nraw!"));
+    assert.equal((await fetch(`${base}/nope`)).status, 404);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const [code] = await once(child, "exit");
+  assert.equal(code, 0);
+  assert.match(stderr(), /SIGTERM, draining/);
+});
+
+test("a usage error exits 2 with the help text", async () => {
+  const child = spawn(process.execPath, [CLI, "demo", "--port", "eighty"], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const [code] = await once(child, "exit");
+  assert.equal(code, 2);
+  assert.match(err, /--port needs an integer/);
+  assert.match(err, /Usage:/);
+});
+
+test("a port in use exits 1 naming ERR_BIND and EADDRINUSE", async () => {
+  const { child, base } = await start(["demo", "--port", "0"]);
+  const port = new URL(base).port;
+  const second = spawn(process.execPath, [CLI, "demo", "--port", port], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  second.stderr.on("data", (d) => (err += d));
+  const [code] = await once(second, "exit");
+  child.kill("SIGTERM");
+  await once(child, "exit");
+  assert.equal(code, 1);
+  assert.match(err, /ERR_BIND.*EADDRINUSE/);
+});
