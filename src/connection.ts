@@ -64,6 +64,8 @@ export class Connection implements FramerSink, ExchangeHost {
   #ending = false;
   #closed = false;
   #pumping = false;
+  /** The next request waits for a concurrency slot; the listener calls resume(). */
+  #waitingSlot = false;
   #readPaused = false;
   #idleSince: number;
   #endedAt = 0;
@@ -256,6 +258,7 @@ export class Connection implements FramerSink, ExchangeHost {
 
   /** A concurrency slot is free for this connection's next request. */
   resume(): void {
+    this.#waitingSlot = false;
     if (this.#closed) return;
     this.#pump();
     this.#flush();
@@ -270,7 +273,11 @@ export class Connection implements FramerSink, ExchangeHost {
       const ex = queue[0]!;
       const state = ex.state;
       if (state === EXCHANGE_STATE.QUEUED) {
-        if (!this.#owner.start(ex, this)) break;
+        if (this.#waitingSlot) break;
+        if (!this.#owner.start(ex, this)) {
+          this.#waitingSlot = true;
+          break;
+        }
         continue;
       }
       if (state === EXCHANGE_STATE.RUNNING) break;

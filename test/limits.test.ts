@@ -129,6 +129,37 @@ describe("connection limits", () => {
   });
 });
 
+describe("concurrency", () => {
+  test("concurrency 1: a second connection's request waits as queued until the first callback settles", async () => {
+    const releases: Array<() => void> = [];
+    const waitingCallbacks = (): number => releases.length;
+    await withListener(
+      {
+        concurrency: 1,
+        callback: () => new Promise<string>((resolve) => releases.push(() => resolve(OK))),
+      },
+      async (l) => {
+        const a = sendRaw(l.port, [GET], { timeoutMs: 2000 });
+        const b = sendRaw(l.port, [GET], { timeoutMs: 2000 });
+        const end = Date.now() + 2000;
+        while ((l.counters.running < 1 || l.counters.queued < 1) && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        assert.equal(l.counters.running, 1);
+        assert.equal(l.counters.queued, 1);
+        assert.equal(releases.length, 1);
+        releases.shift()!();
+        while (waitingCallbacks() === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(l.counters.queued, 0);
+        releases.shift()!();
+        const [ra, rb] = await Promise.all([a, b]);
+        assert.equal(ra.data.toString("latin1"), OK);
+        assert.equal(rb.data.toString("latin1"), OK);
+      },
+    );
+  });
+});
+
 describe("keep-alive and pipelining", () => {
   test("pipelined requests are answered in order on one connection", async () => {
     let n = 0;
