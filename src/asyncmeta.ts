@@ -4,6 +4,7 @@
  * the reference's; the functions are PascalCase because the reference names
  * them so. Pure data and arithmetic.
  */
+import { checkCount, checkIntegerType } from "./validate.js";
 
 export const ROUTE_STATE = { CLOSED: 0, OPEN: 1 } as const;
 
@@ -31,34 +32,39 @@ export const CAP = {
 export const PROFILE_ROUTE_CONTROL = CAP.WAIT_DRAINED | CAP.ROUTE_META | CAP.ROUTE_INFO | CAP.ROUTE_CLOSE | CAP.KNOWN;
 
 function supports(bit: number, name: string): (mask: number) => number {
-  const fn = (mask: number): number => {
-    if (typeof mask !== "number" || !Number.isSafeInteger(mask)) {
-      throw new TypeError(`asyncmeta.${name}: mask must be an integer, got ${String(mask)}`);
-    }
-    return (mask & bit) === bit ? 1 : 0;
+  const where = `asyncmeta.${name}`;
+  return function (mask: number): number {
+    checkCount(where, arguments, 1, 1);
+    return (checkIntegerType(where, "mask", mask) & bit) === bit ? 1 : 0;
   };
-  Object.defineProperty(fn, "name", { value: name });
-  return fn;
+}
+
+function constant(name: string, value: number): () => number {
+  const where = `asyncmeta.${name}`;
+  return function (): number {
+    checkCount(where, arguments, 0, 0);
+    return value;
+  };
 }
 
 export const asyncmeta = Object.freeze({
-  RouteStateClosed: (): number => ROUTE_STATE.CLOSED,
-  RouteStateOpen: (): number => ROUTE_STATE.OPEN,
-  RouteMetaState: (): number => ROUTE_META.STATE,
-  RouteMetaTimeout: (): number => ROUTE_META.TIMEOUT,
-  RouteMetaPending: (): number => ROUTE_META.PENDING,
-  RouteMetaQueued: (): number => ROUTE_META.QUEUED,
-  RouteMetaRunning: (): number => ROUTE_META.RUNNING,
-  RouteMetaDrained: (): number => ROUTE_META.DRAINED,
-  RouteMetaKnown: (): number => ROUTE_META.KNOWN,
-  RouteMetaCloseAccepted: (): number => ROUTE_META.CLOSE_ACCEPTED,
-  RouteMetaClosedQueued: (): number => ROUTE_META.CLOSED_QUEUED,
-  CapWaitDrained: (): number => CAP.WAIT_DRAINED,
-  CapRouteMeta: (): number => CAP.ROUTE_META,
-  CapRouteInfo: (): number => CAP.ROUTE_INFO,
-  CapRouteClose: (): number => CAP.ROUTE_CLOSE,
-  CapKnown: (): number => CAP.KNOWN,
-  ProfileRouteControl: (): number => PROFILE_ROUTE_CONTROL,
+  RouteStateClosed: constant("RouteStateClosed", ROUTE_STATE.CLOSED),
+  RouteStateOpen: constant("RouteStateOpen", ROUTE_STATE.OPEN),
+  RouteMetaState: constant("RouteMetaState", ROUTE_META.STATE),
+  RouteMetaTimeout: constant("RouteMetaTimeout", ROUTE_META.TIMEOUT),
+  RouteMetaPending: constant("RouteMetaPending", ROUTE_META.PENDING),
+  RouteMetaQueued: constant("RouteMetaQueued", ROUTE_META.QUEUED),
+  RouteMetaRunning: constant("RouteMetaRunning", ROUTE_META.RUNNING),
+  RouteMetaDrained: constant("RouteMetaDrained", ROUTE_META.DRAINED),
+  RouteMetaKnown: constant("RouteMetaKnown", ROUTE_META.KNOWN),
+  RouteMetaCloseAccepted: constant("RouteMetaCloseAccepted", ROUTE_META.CLOSE_ACCEPTED),
+  RouteMetaClosedQueued: constant("RouteMetaClosedQueued", ROUTE_META.CLOSED_QUEUED),
+  CapWaitDrained: constant("CapWaitDrained", CAP.WAIT_DRAINED),
+  CapRouteMeta: constant("CapRouteMeta", CAP.ROUTE_META),
+  CapRouteInfo: constant("CapRouteInfo", CAP.ROUTE_INFO),
+  CapRouteClose: constant("CapRouteClose", CAP.ROUTE_CLOSE),
+  CapKnown: constant("CapKnown", CAP.KNOWN),
+  ProfileRouteControl: constant("ProfileRouteControl", PROFILE_ROUTE_CONTROL),
   SupportsWaitDrained: supports(CAP.WAIT_DRAINED, "SupportsWaitDrained"),
   SupportsRouteMeta: supports(CAP.ROUTE_META, "SupportsRouteMeta"),
   SupportsRouteInfo: supports(CAP.ROUTE_INFO, "SupportsRouteInfo"),
