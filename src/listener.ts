@@ -15,6 +15,7 @@ import { CallbackHttpError, describe } from "./errors.js";
 import { EXCHANGE_STATE, type Exchange } from "./exchange.js";
 import { closeRecord, issueId, registerListener } from "./listener-registry.js";
 import { type ListenerLimits, type ListenerOptionsInput, resolveLimits } from "./options.js";
+import { startWorkerPool } from "./worker-pool.js";
 
 /** The reference's bind modes: loopback only, or every interface. */
 export const BIND_MODE = { LOCAL: 0, ANY: 1 } as const;
@@ -77,19 +78,6 @@ export interface ListenerConfig {
   readonly limits: Readonly<ListenerLimits>;
   /** Prefix of error messages: the function the user called. */
   readonly where: string;
-}
-
-/** Makes the runner for a configuration: main thread, or worker threads when limits.workers > 0. */
-export type RunnerFactory = (
-  config: ListenerConfig,
-  settle: (ex: Exchange, response: Buffer | null) => void,
-) => Promise<CallbackRunner & { readonly restarts?: number }>;
-
-let workerRunnerFactory: RunnerFactory | null = null;
-
-/** Installed by the worker-pool module, so that the core does not load it unless asked. */
-export function setWorkerRunnerFactory(factory: RunnerFactory): void {
-  workerRunnerFactory = factory;
 }
 
 const now = (): number => performance.now();
@@ -368,10 +356,12 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
   let listener: HttpListener | null = null;
   const settle = (ex: Exchange, response: Buffer | null): void => listener?.settle(ex, response);
   if (limits.workers > 0) {
-    if (!workerRunnerFactory) {
-      throw new CallbackHttpError("ERR_THREAD", `${config.where}: worker mode is not available in this build`);
+    // Contract 5a: in worker mode the default concurrency is one running callback per worker.
+    if (limits.concurrency === 0) {
+      config = { ...config, limits: Object.freeze({ ...limits, concurrency: limits.workers }) };
     }
-    runner = await workerRunnerFactory(config, settle);
+    // Workers load the module before the port is bound: a module that fails leaves nothing behind.
+    runner = await startWorkerPool(config, settle, () => listener?.state === LISTENER_STATE.CLOSING);
   } else {
     if (typeof config.callback !== "function") {
       throw new CallbackHttpError("ERR_ARG_TYPE", `${config.where}: callback must be a function without workers`);

@@ -1,0 +1,438 @@
+/**
+ * Worker mode, the main-thread side: a small pool of worker threads that each
+ * load the user's module and run its exported callback (src/worker-entry.ts is
+ * the other side). The listener keeps the sockets, the framing, the counters
+ * and the time limit; the pool carries each complete raw request to the least
+ * busy worker and the raw response back, moving the bytes in a transfer list.
+ *
+ * What the pool adds over the main thread is a hard limit: a callback past its
+ * time limit has its worker terminated and replaced at once, so even an endless
+ * loop costs one restart. A worker that dies (a top-level throw, process.exit,
+ * out of memory under resourceLimits) fails its requests with 500 and is
+ * replaced the same way. The other workers, and their requests, never notice.
+ */
+import { resolve as resolvePath } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type ResourceLimits, Worker } from "node:worker_threads";
+import type { CallbackRunner, Settle } from "./callback-runner.js";
+import { CallbackHttpError } from "./errors.js";
+import type { Exchange } from "./exchange.js";
+import type { ListenerConfig } from "./listener.js";
+
+// ---- the messages between the two sides (worker-entry.ts imports these types) ----
+
+/** The workerData of every worker. */
+export interface WorkerSetup {
+  /** The user's module, as a file: URL. */
+  readonly moduleUrl: string;
+  /** The name of the export to call. */
+  readonly exportName: string;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | {
+      readonly type: "run";
+      readonly id: number;
+      /** The raw request, in an ArrayBuffer of its own, transferred. */
+      readonly bytes: ArrayBuffer;
+      readonly listenerId: number;
+      readonly remoteAddress: string;
+      readonly remotePort: number;
+      /** RouteClose had been called when the request was dispatched. */
+      readonly draining: boolean;
+    }
+  /** The request's signal fired on the main thread (its connection was lost, or Close). */
+  | { readonly type: "abort"; readonly id: number; readonly name: string; readonly message: string };
+
+/** Worker → main thread. */
+export type FromWorker =
+  /** The module loaded and exports the callback: requests may come. */
+  | { readonly type: "ready" }
+  /** The module could not be loaded, or its export is not a function. */
+  | { readonly type: "failed"; readonly reason: string }
+  /** A callback finished: the raw response (transferred), or null for a failure (500). */
+  | { readonly type: "done"; readonly id: number; readonly response: ArrayBuffer | null };
+
+// ---- bounds ----
+
+/** How long a worker may take to load the module before Open fails (ERR_THREAD). */
+const START_TIMEOUT_MS = 30_000;
+/** After Close aborts a running callback's signal, how long it has to finish before its worker is terminated. */
+const CLOSE_GRACE_MS = 1000;
+/** terminate() is awaited this long at most; a thread stuck past it is unref'd and left behind. */
+const TERMINATE_BOUND_MS = 2000;
+/** After a replacement worker failed to start, the wait before the next try (no restart storm). */
+const RESPAWN_DELAY_MS = 1000;
+
+/** The compiled worker side; Node 20 cannot start a worker from a .ts file. */
+const WORKER_ENTRY = new URL("./worker-entry.js", import.meta.url);
+
+let liveThreads = 0;
+
+/** Worker threads of every pool started and not yet exited (for tests and diagnostics). */
+export function workerThreadCount(): number {
+  return liveThreads;
+}
+
+/**
+ * The process's Node options, as a worker inherits them, minus `--input-type`:
+ * it is meant for `-e` or stdin input, and a worker started from a file with
+ * it fails ("--input-type can only be used with string input").
+ */
+function workerExecArgv(): string[] {
+  const argv = process.execArgv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--input-type") i++;
+    else if (!arg.startsWith("--input-type=")) out.push(arg);
+  }
+  return out;
+}
+
+/** Extra settings of a pool that the listener options do not (yet) carry. */
+export interface WorkerPoolSettings {
+  /** Passed to every `new Worker()`: a worker that crosses them dies and is replaced. */
+  resourceLimits?: ResourceLimits;
+}
+
+/** One request on its way through a worker. */
+class Job {
+  readonly id: number;
+  readonly ex: Exchange;
+  readonly worker: PoolWorker;
+  /** The Close grace timer, once Close aborted the callback. */
+  grace: NodeJS.Timeout | null = null;
+  readonly onAbort: () => void;
+
+  constructor(id: number, ex: Exchange, worker: PoolWorker, onAbort: (job: Job) => void) {
+    this.id = id;
+    this.ex = ex;
+    this.worker = worker;
+    this.onAbort = () => onAbort(this);
+  }
+}
+
+/** One thread of the pool and the requests it holds. */
+class PoolWorker {
+  readonly thread: Worker;
+  readonly jobs = new Map<number, Job>();
+  /** The module loaded; until then, requests sent to it wait in its message queue. */
+  ready = false;
+  /** Terminated, exited or failed: its events are ignored from then on. */
+  gone = false;
+  /** Settles once the worker reported ready (true) or failed to start (false); see `failure`. */
+  readonly started: Promise<boolean>;
+  failure = "";
+  #onStarted!: (ok: boolean) => void;
+
+  constructor(setup: WorkerSetup, settings: WorkerPoolSettings) {
+    this.started = new Promise((resolve) => (this.#onStarted = resolve));
+    this.thread = new Worker(WORKER_ENTRY, {
+      workerData: setup,
+      execArgv: workerExecArgv(),
+      ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
+    });
+    liveThreads++;
+    this.thread.once("exit", () => liveThreads--);
+  }
+
+  markReady(): void {
+    this.ready = true;
+    this.#onStarted(true);
+  }
+
+  /** It did not start: `reason` says why (resolves `started` with false). */
+  markFailed(reason: string): void {
+    this.failure ||= reason;
+    this.#onStarted(false);
+  }
+}
+
+/**
+ * The listener's runner in worker mode. Make it with startWorkerPool, which
+ * resolves only once every worker has loaded the module.
+ */
+export class WorkerPool implements CallbackRunner {
+  readonly #setup: WorkerSetup;
+  readonly #settings: WorkerPoolSettings;
+  readonly #settle: Settle;
+  /** The listener is in Close: a callback aborted now gets CLOSE_GRACE_MS, and dead workers are not replaced. */
+  readonly #closing: () => boolean;
+  readonly #workers: PoolWorker[] = [];
+  readonly #jobs = new Map<Exchange, Job>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #seq = 0;
+  #cursor = 0;
+  #restarts = 0;
+  #closed = false;
+  #closedPromise: Promise<void> | null = null;
+  /** Open is waiting for the first workers to load the module. */
+  #starting = true;
+
+  constructor(setup: WorkerSetup, size: number, settle: Settle, closing: () => boolean, settings: WorkerPoolSettings) {
+    this.#setup = setup;
+    this.#settle = settle;
+    this.#closing = closing;
+    this.#settings = settings;
+    for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
+  }
+
+  /** Replacement workers started so far (after a time-out or a crash). */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Resolve once every worker loaded the module; otherwise close the pool and reject with the first reason. */
+  async started(): Promise<void> {
+    const workers = this.#workers;
+    const ok = await new Promise<boolean>((resolve) => {
+      let left = workers.length;
+      const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+      for (const w of workers) {
+        void w.started.then((ready) => {
+          if (ready && --left > 0) return;
+          clearTimeout(timer);
+          resolve(ready);
+        });
+      }
+    });
+    if (!ok) {
+      const failed = workers.find((w) => w.failure !== "");
+      await this.close();
+      throw new Error(failed ? failed.failure : `the module did not load within ${START_TIMEOUT_MS} ms`);
+    }
+    this.#starting = false;
+  }
+
+  run(ex: Exchange): void {
+    const worker = this.#pick();
+    if (worker === null) {
+      // Every worker is dead and its replacement not yet up: the request fails like a crash would.
+      this.#settle(ex, null);
+      return;
+    }
+    const job = new Job(++this.#seq, ex, worker, this.#aborted);
+    worker.jobs.set(job.id, job);
+    this.#jobs.set(ex, job);
+    ex.signal.addEventListener("abort", job.onAbort, { once: true });
+    // One copy, into an ArrayBuffer of exactly the request's size that is then moved, not cloned:
+    // ex.bytes may be a view of a larger pooled buffer, which postMessage would copy whole.
+    const copy = new Uint8Array(ex.bytes.byteLength);
+    copy.set(ex.bytes);
+    const host = ex.host;
+    const message: ToWorker = {
+      type: "run",
+      id: job.id,
+      bytes: copy.buffer,
+      listenerId: host.listenerId,
+      remoteAddress: host.remoteAddress(),
+      remotePort: host.remotePort(),
+      draining: host.draining,
+    };
+    worker.thread.postMessage(message, [copy.buffer]);
+  }
+
+  /** The listener answered `ex` 503: stop the callback the only way there is, by ending its thread. */
+  timedOut(ex: Exchange): void {
+    const job = this.#jobs.get(ex);
+    if (job === undefined) return;
+    this.#forget(job);
+    this.#lost(job.worker, "terminated: its callback ran past the time limit");
+  }
+
+  /** Terminate every worker; resolves once all have exited (each bounded by TERMINATE_BOUND_MS). */
+  close(): Promise<void> {
+    this.#closedPromise ??= this.#close();
+    return this.#closedPromise;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    // Whatever is still here was abandoned by the listener (it waited for running callbacks before this).
+    for (const job of [...this.#jobs.values()]) this.#forget(job);
+    await Promise.all(this.#workers.map((w) => this.#terminate(w)));
+  }
+
+  // ---- dispatch ----------------------------------------------------------------
+
+  /** The live worker with the fewest requests; among equals, one that is ready, in turn. */
+  #pick(): PoolWorker | null {
+    const workers = this.#workers;
+    const n = workers.length;
+    let best: PoolWorker | null = null;
+    for (let k = 0; k < n; k++) {
+      const w = workers[(this.#cursor + k) % n]!;
+      if (w.gone) continue;
+      if (best === null || w.jobs.size < best.jobs.size || (w.jobs.size === best.jobs.size && w.ready && !best.ready)) {
+        best = w;
+      }
+    }
+    this.#cursor = (this.#cursor + 1) % n;
+    return best;
+  }
+
+  #forget(job: Job): void {
+    job.worker.jobs.delete(job.id);
+    this.#jobs.delete(job.ex);
+    job.ex.signal.removeEventListener("abort", job.onAbort);
+    if (job.grace !== null) {
+      clearTimeout(job.grace);
+      this.#timers.delete(job.grace);
+    }
+  }
+
+  /** The request's signal fired on this side: tell the worker, so that a cooperative callback sees it too. */
+  readonly #aborted = (job: Job): void => {
+    const reason = job.ex.signal.reason as { name?: unknown; message?: unknown } | undefined;
+    const name = typeof reason?.name === "string" ? reason.name : "AbortError";
+    // A time-out is followed at once by timedOut(), which ends the thread: nothing to tell.
+    if (name === "TimeoutError" || job.worker.gone) return;
+    const message: ToWorker = {
+      type: "abort",
+      id: job.id,
+      name,
+      message: typeof reason?.message === "string" ? reason.message : "aborted",
+    };
+    job.worker.thread.postMessage(message);
+    if (this.#closing()) {
+      // Close waits for running callbacks; one that ignores its signal must not hold Close forever.
+      job.grace = this.#later(() => {
+        if (this.#jobs.get(job.ex) === job)
+          this.#lost(job.worker, "terminated: its callback was still running at Close");
+      }, CLOSE_GRACE_MS);
+    }
+  };
+
+  // ---- the threads -------------------------------------------------------------
+
+  #spawn(): PoolWorker {
+    const w = new PoolWorker(this.#setup, this.#settings);
+    w.thread.on("message", (msg: FromWorker) => this.#onMessage(w, msg));
+    // Always listened to: an 'error' event without a listener would be thrown on the main thread.
+    w.thread.on("error", (err: Error) => {
+      w.failure ||= `${err.name}: ${err.message}`;
+    });
+    w.thread.on("exit", (code: number) => {
+      this.#lost(w, w.failure || `the worker exited with code ${code}`);
+    });
+    return w;
+  }
+
+  #onMessage(w: PoolWorker, msg: FromWorker): void {
+    if (msg.type === "done") {
+      const job = w.jobs.get(msg.id);
+      if (job === undefined) return; // timed out or abandoned: the late answer is dropped
+      this.#forget(job);
+      this.#settle(job.ex, msg.response === null ? null : Buffer.from(msg.response));
+    } else if (msg.type === "ready") {
+      w.markReady();
+    } else {
+      w.failure = msg.reason;
+      this.#lost(w, msg.reason);
+    }
+  }
+
+  /**
+   * `w` is dead or must die: terminate it, fail the requests it held (500), and
+   * put a fresh worker in its place, unless the pool is starting or closing.
+   */
+  #lost(w: PoolWorker, reason: string): void {
+    if (w.gone) return;
+    const wasReady = w.ready;
+    w.markFailed(reason);
+    void this.#terminate(w);
+    for (const job of [...w.jobs.values()]) {
+      this.#forget(job);
+      this.#settle(job.ex, null);
+    }
+    // While Open waits for the first workers, one that cannot load the module fails Open instead.
+    if (this.#closed || this.#closing() || (this.#starting && !wasReady)) return;
+    // A replacement that could not even load the module is retried after a pause, not in a tight loop.
+    if (wasReady) this.#replace(w);
+    else this.#later(() => this.#replace(w), RESPAWN_DELAY_MS);
+  }
+
+  #replace(dead: PoolWorker): void {
+    const at = this.#workers.indexOf(dead);
+    if (at < 0 || this.#closed) return;
+    this.#restarts++;
+    this.#workers[at] = this.#spawn();
+  }
+
+  /** End a thread; resolves once it exited, or after TERMINATE_BOUND_MS at most. */
+  #terminate(w: PoolWorker): Promise<void> {
+    w.gone = true;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, TERMINATE_BOUND_MS);
+    });
+    const ended = w.thread.terminate().then(
+      () => {},
+      () => {},
+    );
+    // A thread stuck in native code may outlive the bound; it must not keep the process alive.
+    w.thread.unref();
+    return Promise.race([ended, bound]).finally(() => clearTimeout(timer));
+  }
+
+  #later(fn: () => void, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.#timers.add(timer);
+    return timer;
+  }
+}
+
+/** The module option as a file: URL: a file: URL as given, anything else a path against process.cwd(). */
+function moduleUrl(module: string): string {
+  return module.startsWith("file:") ? new URL(module).href : pathToFileURL(resolvePath(process.cwd(), module)).href;
+}
+
+/**
+ * Start `config.limits.workers` workers, each loading `config.limits.module`
+ * and checking that it exports `config.callback` as a function. Resolves once
+ * all are ready; otherwise rejects with ERR_THREAD, leaving no thread behind.
+ * `closing` tells whether the listener is in Close.
+ */
+export async function startWorkerPool(
+  config: ListenerConfig,
+  settle: Settle,
+  closing: () => boolean,
+  settings: WorkerPoolSettings = {},
+): Promise<WorkerPool> {
+  const { where, callback, limits } = config;
+  if (typeof callback !== "string") {
+    throw new CallbackHttpError(
+      "ERR_ARG_TYPE",
+      `${where}: in worker mode the callback must be the name of the module's export, not a function`,
+    );
+  }
+  const module = limits.module ?? "";
+  const fail = (reason: string, cause?: unknown): CallbackHttpError =>
+    new CallbackHttpError(
+      "ERR_THREAD",
+      `${where}: cannot start worker threads for callback ${JSON.stringify(callback)} ` +
+        `of module ${JSON.stringify(module)}: ${reason}`,
+      cause === undefined ? undefined : { cause },
+    );
+  let url: string;
+  try {
+    url = moduleUrl(module);
+  } catch (err) {
+    throw fail(`it is not a valid file: URL`, err);
+  }
+  const pool = new WorkerPool({ moduleUrl: url, exportName: callback }, limits.workers, settle, closing, settings);
+  try {
+    await pool.started();
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  return pool;
+}

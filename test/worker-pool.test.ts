@@ -1,0 +1,111 @@
+/**
+ * The worker pool on its own, without sockets: requests are bare Exchanges
+ * with a stand-in host, and the pool's answers are collected from its settle
+ * callback. This reaches what the listener options do not offer yet
+ * (resourceLimits: a worker out of memory) and the dispatch order.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Exchange, type ExchangeHost } from "../src/exchange.js";
+import type { ListenerConfig } from "../src/listener.js";
+import { resolveLimits } from "../src/options.js";
+import { startWorkerPool, type WorkerPool, type WorkerPoolSettings, workerThreadCount } from "../src/worker-pool.js";
+
+const HANDLERS = new URL("./fixtures/workers/handlers.js", import.meta.url).href;
+const T = { timeout: 30_000 };
+
+const host: ExchangeHost = {
+  listenerId: 99,
+  draining: false,
+  remoteAddress: () => "127.0.0.1",
+  remotePort: () => 4242,
+  settled: () => {},
+};
+
+function config(workers: number): ListenerConfig {
+  return {
+    callback: "Handler",
+    callbackName: "Handler",
+    timeoutMs: -1,
+    port: 0,
+    bindMode: 0,
+    limits: resolveLimits({ workers, module: HANDLERS }, "test"),
+    where: "test",
+  };
+}
+
+/** A pool whose answers resolve per exchange: `ask(path)` sends a GET and resolves with the raw response or null. */
+async function pool(
+  workers: number,
+  settings: WorkerPoolSettings = {},
+): Promise<{ pool: WorkerPool; ask: (path: string) => Promise<string | null> }> {
+  const waiting = new Map<Exchange, (response: Buffer | null) => void>();
+  const settle = (ex: Exchange, response: Buffer | null): void => {
+    waiting.get(ex)?.(response);
+    waiting.delete(ex);
+  };
+  const p = await startWorkerPool(config(workers), settle, () => false, settings);
+  const ask = (path: string): Promise<string | null> =>
+    new Promise((resolve) => {
+      const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
+      waiting.set(ex, (r) => resolve(r === null ? null : r.toString("latin1")));
+      p.run(ex);
+    });
+  return { pool: p, ask };
+}
+
+const body = (response: string | null): string => response?.slice(response.indexOf("\r\n\r\n") + 4) ?? "<failure>";
+
+describe("worker pool", () => {
+  test("a worker out of memory under resourceLimits fails its request and is replaced", T, async () => {
+    const { pool: p, ask } = await pool(1, {
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
+    try {
+      assert.equal(await ask("/oom"), null);
+      assert.equal(p.restarts, 1);
+      assert.equal(body(await ask("/cached")), "cached", "the replacement answers");
+    } finally {
+      await p.close();
+    }
+    assert.equal(workerThreadCount(), 0);
+  });
+
+  test("requests go to the least busy worker", T, async () => {
+    const { pool: p, ask } = await pool(3);
+    try {
+      // three slow requests at once land on three different threads
+      const slow = await Promise.all([ask("/thread"), ask("/thread"), ask("/thread")]);
+      assert.equal(new Set(slow.map(body)).size, 3);
+      const busy = ask("/busy?ms=300");
+      const others = await Promise.all([ask("/thread"), ask("/thread")]);
+      assert.equal(new Set(others.map(body)).size, 2, "the two free workers take them, not the busy one");
+      assert.equal(body(await busy), "busy done");
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("the context carries what the main thread knew at dispatch", T, async () => {
+    const { pool: p, ask } = await pool(1);
+    try {
+      assert.deepEqual(JSON.parse(body(await ask("/ctx"))), {
+        listenerId: 99,
+        remoteAddress: "127.0.0.1",
+        remotePort: 4242,
+        draining: false,
+        aborted: false,
+        sameContext: true,
+      });
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("close() twice is one close, and a closed pool fails requests instead of hanging", T, async () => {
+    const { pool: p, ask } = await pool(2);
+    await Promise.all([p.close(), p.close()]);
+    assert.equal(workerThreadCount(), 0);
+    assert.equal(await ask("/echo"), null);
+  });
+});

@@ -1,0 +1,373 @@
+/**
+ * Worker mode over real TCP on 127.0.0.1: callbacks loaded from a module by
+ * worker threads, the hard time limit (an endless loop is stopped and its
+ * worker replaced while the others keep answering), crashes, start-up
+ * failures (ERR_THREAD, nothing left bound or running), the counters under
+ * load, and the two-step shutdown with busy workers.
+ *
+ * The fixtures run as compiled JavaScript (build/test/fixtures/workers/*.js):
+ * Node 20 cannot start a worker from a .ts file.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { connect, createServer, type Socket } from "node:net";
+import { relative } from "node:path";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { callbackhttp, HttpListener } from "../src/index.js";
+import { workerThreadCount } from "../src/worker-pool.js";
+import { sendRaw, statuses } from "./support/raw-client.js";
+
+const HANDLERS = new URL("./fixtures/workers/handlers.js", import.meta.url);
+const THROWS_AT_LOAD = new URL("./fixtures/workers/throws-at-load.js", import.meta.url);
+const EXITS_AT_LOAD = new URL("./fixtures/workers/exits-at-load.js", import.meta.url);
+/** The same module as a path relative to process.cwd(), the option's other form. */
+const HANDLERS_PATH = relative(process.cwd(), fileURLToPath(HANDLERS));
+
+const T = { timeout: 30_000 };
+
+const get = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+
+interface Reply {
+  status: number;
+  body: string;
+  text: string;
+  ms: number;
+}
+
+/** One request on a connection of its own, `Connection: close`, with its status, body and duration. */
+async function request(port: number, path: string, timeoutMs = 10_000): Promise<Reply> {
+  const t0 = performance.now();
+  const { data } = await sendRaw(port, [get(path, "Connection: close\r\n")], { timeoutMs });
+  const text = data.toString("latin1");
+  return {
+    status: statuses(data)[0] ?? 0,
+    body: text.slice(text.indexOf("\r\n\r\n") + 4),
+    text,
+    ms: performance.now() - t0,
+  };
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: "127.0.0.1" }, () => resolve(s));
+    s.on("error", reject);
+  });
+}
+
+function collect(socket: Socket): { text: () => string; closed: Promise<void> } {
+  const chunks: Buffer[] = [];
+  socket.on("data", (d) => chunks.push(d));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  return { text: () => Buffer.concat(chunks).toString("latin1"), closed };
+}
+
+/** Poll a condition the event loop will make true (bounded). */
+async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("worker mode: requests and responses", () => {
+  test("callbacks run in workers with the main thread's conventions", T, async (t) => {
+    const lid = await callbackhttp.Open("Handler", 5000, 0, callbackhttp.BindLocalOnly(), {
+      workers: 2,
+      module: HANDLERS_PATH,
+    });
+    t.after(() => callbackhttp.Close(lid));
+    const port = callbackhttp.Port(lid);
+    assert.equal(callbackhttp.RouteCallback(lid), "Handler");
+
+    // return 1: the exact request bytes come back
+    const raw =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    const echo = await sendRaw(port, [raw]);
+    assert.equal(echo.data.toString("latin1"), raw);
+
+    // a Uint8Array the module keeps and returns again must come back intact every time
+    for (let i = 0; i < 3; i++) assert.equal((await request(port, "/cached")).body, "cached");
+
+    // failures: 0, a rejection, a synchronous throw
+    assert.equal((await request(port, "/fail")).status, 500);
+    assert.equal((await request(port, "/reject")).status, 500);
+
+    // the context: listener id, the peer as the listener sees it, draining, a live signal
+    const socket = await open(port);
+    const localPort = socket.localPort;
+    const reply = collect(socket);
+    socket.write(get("/ctx", "Connection: close\r\n"));
+    await reply.closed;
+    const ctx = JSON.parse(reply.text().slice(reply.text().indexOf("\r\n\r\n") + 4));
+    assert.deepEqual(ctx, {
+      listenerId: lid,
+      remoteAddress: "127.0.0.1",
+      remotePort: localPort,
+      draining: false,
+      aborted: false,
+      sameContext: true,
+    });
+
+    // both workers take requests
+    const threads = new Set<string>();
+    for (let i = 0; i < 6; i++) threads.add((await request(port, "/thread")).body);
+    assert.equal(threads.size, 2);
+
+    const stats = (await import("../src/listener-registry.js")).findListener(lid)!.stats();
+    assert.equal(stats.workerRestarts, 0);
+    assert.equal(stats.failures, 2);
+    assert.equal(await callbackhttp.Close(lid), 1);
+  });
+
+  test("HttpListener.open takes the module as a file: URL; a throwing export answers 500", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Throws", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    assert.equal((await request(listener.port, "/")).status, 500);
+    assert.equal((await request(listener.port, "/")).status, 500);
+    assert.equal(listener.stats().workerRestarts, 0, "a throw is a failure, not a crash");
+    assert.equal(listener.limits.concurrency, 1, "one running callback per worker by default");
+    await listener.close();
+    assert.equal(workerThreadCount(), 0);
+  });
+});
+
+describe("worker mode: the hard time limit", () => {
+  test(
+    "an endless loop is answered 503 within its limit and its worker replaced; the rest keeps answering",
+    T,
+    async (t) => {
+      const limitMs = 300;
+      const listener = await HttpListener.open({
+        callback: "Handler",
+        timeoutMs: limitMs,
+        workers: 2,
+        module: HANDLERS.href,
+      });
+      t.after(() => listener.close());
+      const port = listener.port;
+      const spin = request(port, "/spin");
+      await until(() => listener.counters.running === 1, "the endless loop to start");
+      // the other worker still answers while the first one spins
+      const during = await request(port, "/echo");
+      assert.equal(during.status, 0, "an echo of a GET has no status line of its own");
+      assert.ok(during.text.startsWith("GET /echo HTTP/1.1"));
+      const stopped = await spin;
+      assert.equal(stopped.status, 503);
+      // generous: the limit plus a margin for a loaded machine, far below "never"
+      assert.ok(stopped.ms < limitMs + 3000, `503 after ${Math.round(stopped.ms)} ms`);
+      assert.equal(listener.stats().timeouts, 1);
+      assert.equal(listener.stats().workerRestarts, 1);
+
+      // the replacement works, and two requests still run side by side on two workers
+      const [a, b] = await Promise.all([request(port, "/busy?ms=50"), request(port, "/busy?ms=50")]);
+      assert.deepEqual([a.status, b.status], [200, 200]);
+      assert.equal(workerThreadCount(), 2, "the spinning thread is gone, its replacement is up");
+
+      // a second endless loop costs a second restart, nothing more
+      assert.equal((await request(port, "/spin")).status, 503);
+      assert.equal(listener.stats().workerRestarts, 2);
+      assert.equal((await request(port, "/cached")).body, "cached");
+      await listener.close();
+      assert.equal(workerThreadCount(), 0);
+    },
+  );
+});
+
+describe("worker mode: crashes", () => {
+  test(
+    "a worker that exits or dies of an uncaught error answers 500, is replaced, and others are untouched",
+    T,
+    async (t) => {
+      const listener = await HttpListener.open({ callback: "Handler", workers: 2, module: HANDLERS.href });
+      t.after(() => listener.close());
+      const port = listener.port;
+      const busy = request(port, "/busy?ms=400");
+      await until(() => listener.counters.running === 1, "the busy request to start");
+      assert.equal((await request(port, "/crash")).status, 500);
+      assert.equal((await busy).status, 200, "the request on the other worker is untouched");
+      assert.equal(listener.stats().workerRestarts, 1);
+
+      assert.equal((await request(port, "/throw-later")).status, 500);
+      assert.equal(listener.stats().workerRestarts, 2);
+      assert.equal(listener.stats().failures, 2);
+
+      const after = await Promise.all([request(port, "/cached"), request(port, "/cached")]);
+      assert.deepEqual(
+        after.map((r) => r.body),
+        ["cached", "cached"],
+      );
+      await listener.close();
+      assert.equal(workerThreadCount(), 0);
+    },
+  );
+});
+
+describe("worker mode: start-up failures are ERR_THREAD and leave nothing behind", () => {
+  const cases: Array<[string, string, string, RegExp]> = [
+    [
+      "a missing module",
+      "Handler",
+      "./no/such/module.js",
+      /loading it failed: .*(Cannot find module|ERR_MODULE_NOT_FOUND)/,
+    ],
+    ["a missing export", "NoSuchExport", HANDLERS.href, /exports no function named "NoSuchExport" \(found undefined\)/],
+    [
+      "an export that is not a function",
+      "NotAFunction",
+      HANDLERS.href,
+      /exports no function named "NotAFunction" \(found number\)/,
+    ],
+    ["a top-level throw", "Handler", THROWS_AT_LOAD.href, /loading it failed: Error: this module refuses to load/],
+    ["process.exit at load", "Handler", EXITS_AT_LOAD.href, /exited with code 3/],
+  ];
+  for (const [what, name, module, reason] of cases) {
+    test(what, T, async () => {
+      const before = callbackhttp.OpenCount();
+      const port = await freePort();
+      await assert.rejects(
+        callbackhttp.Open(name, -1, port, 0, { workers: 2, module }),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, "ERR_THREAD");
+          assert.match(err.message, /^callbackhttp\.Open: cannot start worker threads /);
+          assert.ok(err.message.includes(`callback "${name}"`), err.message);
+          assert.ok(err.message.includes(`module ${JSON.stringify(module)}`), err.message);
+          assert.match(err.message, reason);
+          return true;
+        },
+      );
+      assert.equal(callbackhttp.OpenCount(), before);
+      assert.equal(workerThreadCount(), 0, "no thread outlives a failed Open");
+      await assert.rejects(open(port), { code: "ECONNREFUSED" }, "the port was never bound");
+    });
+  }
+
+  test("HttpListener.open fails the same way", T, async () => {
+    await assert.rejects(HttpListener.open({ callback: "Nope", workers: 1, module: HANDLERS.href }), {
+      code: "ERR_THREAD",
+    });
+    assert.equal(workerThreadCount(), 0);
+  });
+});
+
+describe("worker mode: counters and shutdown", () => {
+  test("with every worker busy, further requests wait as Queued", T, async (t) => {
+    const lid = await callbackhttp.Open("Handler", -1, 0, 0, { workers: 2, module: HANDLERS.href });
+    t.after(() => callbackhttp.Close(lid));
+    const port = callbackhttp.Port(lid);
+    const all = Array.from({ length: 5 }, () => request(port, "/busy?ms=300"));
+    await until(() => callbackhttp.Active(lid) === 5 && callbackhttp.Pending(lid) === 0, "five complete requests");
+    assert.equal(callbackhttp.Running(lid), 2);
+    assert.equal(callbackhttp.Queued(lid), 3);
+    assert.equal(callbackhttp.RouteQueued(lid), 3);
+    assert.match(callbackhttp.RouteInfo(lid), / drained=0 pending=0 queued=3 running=2 active=5$/);
+    const replies = await Promise.all(all);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
+    assert.equal(await callbackhttp.WaitDrained(lid, 5000), 1);
+    assert.equal(callbackhttp.Queued(lid), 0);
+    assert.equal(callbackhttp.Running(lid), 0);
+    await callbackhttp.Close(lid);
+  });
+
+  test("a lost connection aborts the callback's signal inside the worker", T, async (t) => {
+    const lid = await callbackhttp.Open("Handler", -1, 0, 0, { workers: 1, module: HANDLERS.href });
+    t.after(() => callbackhttp.Close(lid));
+    const socket = await open(callbackhttp.Port(lid));
+    socket.write(get("/wait-abort"));
+    await until(() => callbackhttp.Running(lid) === 1, "the callback to start");
+    socket.resetAndDestroy(); // a reset, not a FIN: a half-closed client still gets its answer
+    // the callback only returns once its signal fires: it must have seen the abort
+    assert.equal(await callbackhttp.WaitDrained(lid, 5000), 1);
+    assert.equal(callbackhttp.Running(lid), 0);
+    assert.equal((await request(callbackhttp.Port(lid), "/cached")).body, "cached");
+    await callbackhttp.Close(lid);
+  });
+
+  test("RouteClose and WaitRouteDrained: the running request finishes, new connections are refused", T, async (t) => {
+    const lid = await callbackhttp.Open("Handler", -1, 0, 0, { workers: 2, module: HANDLERS.href });
+    t.after(() => callbackhttp.Close(lid));
+    const port = callbackhttp.Port(lid);
+    const busy = request(port, "/busy?ms=300");
+    await until(() => callbackhttp.Running(lid) === 1, "the request to start");
+    assert.equal(callbackhttp.RouteClose(lid), 1);
+    assert.equal(callbackhttp.RouteState(lid), 0);
+    assert.equal(callbackhttp.RouteCloseAccepted(lid), 1);
+    await assert.rejects(open(port), { code: "ECONNREFUSED" });
+    assert.equal(await callbackhttp.WaitRouteDrained(lid, 5000), 1);
+    assert.equal((await busy).status, 200);
+    assert.equal(workerThreadCount(), 2, "RouteClose leaves the workers to Close");
+    assert.equal(await callbackhttp.Close(lid), 0);
+    assert.equal(workerThreadCount(), 0);
+    assert.match(callbackhttp.RouteCloseInfo(lid), / drained=1 pending=0 queued=0 running=0 active=0 /);
+  });
+
+  test(
+    "Close with busy workers: a cooperative callback sees its signal, a stuck one is cut, queued get 503",
+    T,
+    async (t) => {
+      const listener = await HttpListener.open({ callback: "Handler", workers: 2, module: HANDLERS.href });
+      t.after(() => listener.close());
+      const port = listener.port;
+      // one request a connection, written in turn so that the third is the one left waiting
+      const [s1, s2, s3] = await Promise.all([open(port), open(port), open(port)]);
+      const r1 = collect(s1);
+      const r2 = collect(s2);
+      const r3 = collect(s3);
+      s1.write(get("/wait-abort"));
+      await until(() => listener.counters.running === 1, "the cooperative callback");
+      s2.write(get("/spin"));
+      await until(() => listener.counters.running === 2, "the endless loop");
+      s3.write(get("/echo"));
+      await until(() => listener.counters.queued === 1, "the queued request");
+
+      const t0 = performance.now();
+      assert.equal(await listener.close(), true);
+      const closeMs = performance.now() - t0;
+      // bounded: the Close grace for a stuck callback, plus a margin for a loaded machine
+      assert.ok(closeMs < 8000, `Close took ${Math.round(closeMs)} ms`);
+      assert.equal(workerThreadCount(), 0, "no thread outlives the listener");
+      await Promise.all([r1.closed, r2.closed, r3.closed]);
+      assert.match(r1.text(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*aborted: AbortError: listener closed$/);
+      assert.deepEqual(statuses(Buffer.from(r2.text(), "latin1")), [500]);
+      assert.deepEqual(statuses(Buffer.from(r3.text(), "latin1")), [503]);
+      assert.equal(listener.stats().workerRestarts, 0, "no replacement is started at Close");
+    },
+  );
+
+  test("a process whose listener had a stuck worker exits by itself after Close", T, async () => {
+    const index = new URL("../src/index.js", import.meta.url).href;
+    const script = `
+      import { callbackhttp } from ${JSON.stringify(index)};
+      import { connect } from "node:net";
+      const lid = await callbackhttp.Open("Handler", -1, 0, 0, { workers: 2, module: ${JSON.stringify(HANDLERS.href)} });
+      const s = connect(callbackhttp.Port(lid), "127.0.0.1", () => s.write("GET /spin HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n"));
+      s.on("error", () => {});
+      while (callbackhttp.Running(lid) === 0) await new Promise((r) => setTimeout(r, 5));
+      console.log("closed", await callbackhttp.Close(lid));
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    clearTimeout(killer);
+    assert.equal(code, 0, "the process ended on its own, nothing kept it alive");
+    assert.equal(out.trim(), "closed 1");
+  });
+});
