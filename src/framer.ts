@@ -15,8 +15,8 @@ import {
   equalsLower,
   FIELD_VALUE,
   HEX,
-  HOST,
   HTAB,
+  isHostPort,
   LF,
   SEMICOLON,
   SP,
@@ -66,8 +66,17 @@ export interface FramerLimits {
  */
 const MAX_CHUNK_LINE_BYTES = 4096;
 
-/** Content-Length values longer than this are surely over any body limit. */
+/**
+ * Content-Length values with more significant digits than this are over any
+ * body limit (maxBodyBytes is at most 2^31 - 1) and are not added up exactly.
+ */
 const MAX_LENGTH_DIGITS = 15;
+
+/** The largest Content-Length taken as a number: 2^63 - 1, a signed 64-bit size. Longer is a 400. */
+const MAX_LENGTH_TEXT = "9223372036854775807";
+
+/** A chunk size with more significant hex digits than this overflows 64 bits: a 400, not a 413. */
+const MAX_CHUNK_SIZE_DIGITS = 16;
 
 const IDLE = 0;
 const HEAD = 1;
@@ -101,6 +110,8 @@ export class RequestFramer {
   #flags = 0;
   #hostCount = 0;
   #contentLength = -1;
+  /** The significant digits of a Content-Length too long to add up (else ""), to compare a repeat. */
+  #longLength = "";
   #te = false;
   #teChunked = 0;
   #teLastChunked = false;
@@ -229,6 +240,7 @@ export class RequestFramer {
     this.#flags = 0;
     this.#hostCount = 0;
     this.#contentLength = -1;
+    this.#longLength = "";
     this.#te = false;
     this.#teChunked = 0;
     this.#teLastChunked = false;
@@ -325,31 +337,34 @@ export class RequestFramer {
     while (i < e && TOKEN[buf[i]!]) i++;
     const methodEnd = i;
     if (methodEnd === s || buf[i] !== SP) return this.#bad("invalid method or request line");
-    const method = methodKind(buf, s, methodEnd);
     const t = ++i;
     while (i < e && buf[i] !== SP) {
       if (!TARGET[buf[i]!]) return this.#bad("invalid character in request target");
       i++;
     }
     if (i === t || i === e) return this.#bad("invalid request line");
-    if (!this.#targetForm(buf, t, i, method)) return false;
+    const targetEnd = i;
     const v = i + 1;
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
     if (
       e - v !== 8 ||
-      !buf.subarray(v, v + 5).equals(HTTP_SLASH) ||
+      buf.compare(HTTP_SLASH, 0, 5, v, v + 5) !== 0 ||
       buf[v + 6] !== 0x2e ||
       !isDigitByte(buf[v + 5]!) ||
       !isDigitByte(buf[v + 7]!)
     ) {
       return this.#bad("invalid HTTP version");
     }
+    // The version comes before the target's form: the forms are HTTP/1.x rules, and
+    // "PRI * HTTP/2.0" (the HTTP/2 preface) deserves a 505, not a 400.
     const major = buf[v + 5]! - 0x30;
     const minor = buf[v + 7]! - 0x30;
     if (major !== 1 || minor > 1) {
       this.#fail(505, "HTTP version not supported");
       return false;
     }
+    const method = methodKind(buf, s, methodEnd);
+    if (!this.#targetForm(buf, t, targetEnd, method)) return false;
     if (minor === 0) this.#flags |= REQUEST_FLAGS.HTTP10;
     if (method === METHOD_HEAD) this.#flags |= REQUEST_FLAGS.HEAD;
     if (method === METHOD_CONNECT) this.#flags |= REQUEST_FLAGS.CONNECT;
@@ -360,24 +375,18 @@ export class RequestFramer {
   #targetForm(buf: Buffer, s: number, e: number, method: number): boolean {
     const first = buf[s];
     if (method === METHOD_CONNECT) {
-      // authority-form only: host ":" port.
-      const colon = buf.lastIndexOf(COLON, e - 1);
-      if (colon <= s || colon >= e - 1) return this.#bad("CONNECT needs an authority-form target");
-      for (let k = s; k < colon; k++) {
-        if (!HOST[buf[k]!] || buf[k] === 0x40) return this.#bad("invalid CONNECT authority");
-      }
-      for (let k = colon + 1; k < e; k++) {
-        if (!isDigitByte(buf[k]!)) return this.#bad("invalid CONNECT port");
-      }
-      return true;
+      // authority-form = uri-host ":" port, and nothing else (RFC 9112 3.2.3).
+      return isHostPort(buf, s, e, true) || this.#bad("CONNECT needs an authority-form target");
     }
     if (first === 0x2f) return true; // origin-form
     if (first === 0x2a) {
-      // asterisk-form: exactly "*", and only for OPTIONS.
+      // asterisk-form: exactly "*", and only for OPTIONS (RFC 9112 3.2.4).
       if (e - s === 1 && method === METHOD_OPTIONS) return true;
       return this.#bad("asterisk-form target is only for OPTIONS");
     }
-    // absolute-form: scheme ":" hier-part (RFC 3986 3.1).
+    // absolute-form: scheme "://" authority [ path-abempty ] [ "?" query ] (RFC 9112 3.2.2,
+    // RFC 3986 3). The authority is required, which keeps "host:port" (authority-form)
+    // out of every method but CONNECT, and it may not carry userinfo (RFC 9110 4.2.4).
     let i = s;
     if (!isAlphaByte(buf[i]!)) return this.#bad("invalid request target");
     while (
@@ -385,7 +394,13 @@ export class RequestFramer {
       (isAlphaByte(buf[i]!) || isDigitByte(buf[i]!) || buf[i] === 0x2b || buf[i] === 0x2d || buf[i] === 0x2e)
     )
       i++;
-    if (i === e || buf[i] !== COLON || i + 1 === e) return this.#bad("invalid request target");
+    if (e - i < 3 || buf[i] !== COLON || buf[i + 1] !== 0x2f || buf[i + 2] !== 0x2f) {
+      return this.#bad("invalid request target");
+    }
+    const a = i + 3;
+    let ae = a;
+    while (ae < e && buf[ae] !== 0x2f && buf[ae] !== 0x3f) ae++;
+    if (!isHostPort(buf, a, ae, false)) return this.#bad("invalid authority in request target");
     return true;
   }
 
@@ -406,7 +421,7 @@ export class RequestFramer {
     for (let k = i; k < ve; k++) {
       if (!FIELD_VALUE[buf[k]!]) return this.#bad("invalid character in header value");
     }
-    if (!inHead) return true;
+    if (!inHead) return this.#trailerName(buf, s, nameEnd);
     switch (nameEnd - s) {
       case 4:
         if (equalsLower(buf, s, nameEnd, "host")) return this.#host(buf, i, ve);
@@ -429,12 +444,28 @@ export class RequestFramer {
     return true;
   }
 
-  #host(buf: Buffer, s: number, e: number): boolean {
-    // RFC 9112 3.2: more than one Host is a 400.
-    if (++this.#hostCount > 1) return this.#bad("more than one Host header");
-    for (let k = s; k < e; k++) {
-      if (!HOST[buf[k]!]) return this.#bad("invalid Host header");
+  /**
+   * RFC 9110 6.5.1: fields that frame or route the message cannot come after its
+   * content. A trailer Content-Length, Transfer-Encoding or Host is refused rather
+   * than ignored, since a peer that merges trailers into the header section would
+   * read the message differently.
+   */
+  #trailerName(buf: Buffer, s: number, e: number): boolean {
+    if (
+      equalsLower(buf, s, e, "host") ||
+      equalsLower(buf, s, e, "content-length") ||
+      equalsLower(buf, s, e, "transfer-encoding")
+    ) {
+      return this.#bad("framing field in the trailer section");
     }
+    return true;
+  }
+
+  #host(buf: Buffer, s: number, e: number): boolean {
+    // RFC 9112 3.2: more than one Host, or an invalid one, is a 400. Host = uri-host [ ":" port ]
+    // (RFC 9110 7.2); empty only when the target URI has no authority.
+    if (++this.#hostCount > 1) return this.#bad("more than one Host header");
+    if (s !== e && !isHostPort(buf, s, e, false)) return this.#bad("invalid Host header");
     return true;
   }
 
@@ -449,20 +480,34 @@ export class RequestFramer {
     }
   }
 
-  /** Content-Length = 1*DIGIT; repeated, it must say the same (RFC 9110 8.6, RFC 9112 6.3). */
+  /**
+   * Content-Length = 1*DIGIT; repeated, it must say the same number (RFC 9110 8.6,
+   * RFC 9112 6.3). No sign, no space inside, no comma list: a lenient peer that
+   * reads "5, 6" or "+5" differently is how a body gets smuggled.
+   */
   #length(buf: Buffer, s: number, e: number): boolean {
     if (s === e) return this.#bad("empty Content-Length");
+    let k = s;
+    while (k < e - 1 && buf[k] === 0x30) k++;
     let value = 0;
-    for (let k = s; k < e; k++) {
-      const b = buf[k]!;
+    for (let d = k; d < e; d++) {
+      const b = buf[d]!;
       if (!isDigitByte(b)) return this.#bad("invalid Content-Length");
       value = value * 10 + (b - 0x30);
     }
-    if (e - s > MAX_LENGTH_DIGITS) value = Number.MAX_SAFE_INTEGER;
-    if (this.#contentLength !== -1 && this.#contentLength !== value) {
+    let long = "";
+    if (e - k > MAX_LENGTH_DIGITS) {
+      long = buf.toString("latin1", k, e);
+      if (long.length > MAX_LENGTH_TEXT.length || (long.length === MAX_LENGTH_TEXT.length && long > MAX_LENGTH_TEXT)) {
+        return this.#bad("Content-Length overflow");
+      }
+      value = Number.MAX_SAFE_INTEGER;
+    }
+    if (this.#contentLength !== -1 && (this.#contentLength !== value || this.#longLength !== long)) {
       return this.#bad("conflicting Content-Length headers");
     }
     this.#contentLength = value;
+    this.#longLength = long;
     return true;
   }
 
@@ -508,16 +553,26 @@ export class RequestFramer {
     return this.#tokenOrQuoted(buf, i, e);
   }
 
+  /**
+   * token / quoted-string (RFC 9110 5.6.4): qdtext and quoted-pair are HTAB, SP,
+   * visible ASCII and obs-text, so a control byte (a bare CR, NUL) is refused even
+   * inside quotes. Chunk extensions come here without a field-value check first.
+   */
   #tokenOrQuoted(buf: Buffer, s: number, e: number): number {
     let i = s;
     if (buf[i] === DQUOTE) {
       i++;
-      while (i < e && buf[i] !== DQUOTE) {
-        if (buf[i] === BACKSLASH) i++;
+      for (;;) {
+        if (i >= e) return this.#badAt("unterminated quoted string");
+        const b = buf[i]!;
+        if (b === DQUOTE) return i + 1;
+        if (b === BACKSLASH) {
+          i++;
+          if (i >= e) return this.#badAt("unterminated quoted string");
+        }
+        if (!FIELD_VALUE[buf[i]!]) return this.#badAt("invalid character in quoted string");
         i++;
       }
-      if (i >= e) return this.#badAt("unterminated quoted string");
-      return i + 1;
     }
     while (i < e && TOKEN[buf[i]!]) i++;
     if (i === s) return this.#badAt("invalid parameter value");
@@ -533,11 +588,14 @@ export class RequestFramer {
       // Content-Length it is the classic smuggling ambiguity: both are refused.
       if (http10) return this.#bad("Transfer-Encoding in an HTTP/1.0 request");
       if (this.#contentLength !== -1) return this.#bad("both Transfer-Encoding and Content-Length");
+      // RFC 9112 6.3: when chunked is not the final coding the length cannot be known: a 400
+      // (a MUST), which comes before the 501 for a coding this framer does not know (a SHOULD).
+      if (!this.#teLastChunked) return this.#bad("chunked is not the final coding");
+      if (this.#teChunked !== 1) return this.#bad("chunked applied more than once");
       if (this.#teUnknown) {
         this.#fail(501, "unsupported transfer coding");
         return false;
       }
-      if (!this.#teLastChunked || this.#teChunked !== 1) return this.#bad("chunked is not the final coding");
       this.#openBody(CHUNK_SIZE);
       return true;
     }
@@ -550,6 +608,8 @@ export class RequestFramer {
       this.#openBody(BODY);
       return true;
     }
+    // No body follows, so there is nothing to continue to.
+    this.#flags &= ~REQUEST_FLAGS.EXPECT_CONTINUE;
     this.#state = DONE;
     return true;
   }
@@ -565,28 +625,37 @@ export class RequestFramer {
     }
   }
 
-  /** chunk-size [ chunk-ext ] CRLF (RFC 9112 7.1). */
+  /**
+   * chunk-size [ chunk-ext ] CRLF (RFC 9112 7.1), where
+   * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
+   * Whitespace is allowed only around ";" and "=": "5 " and "5;a " are refused,
+   * as are a sign, a "0x" prefix and a size that overflows 64 bits.
+   */
   #chunkSizeLine(buf: Buffer, s: number, e: number): boolean {
     let i = s;
     let size = 0;
-    while (i < e && HEX[buf[i]!]! >= 0) {
-      if (size <= this.#maxBodyBytes) size = size * 16 + HEX[buf[i]!]!;
+    let digits = 0;
+    while (i < e) {
+      const h = HEX[buf[i]!]!;
+      if (h < 0) break;
+      if (digits > 0 || h > 0) digits++;
+      if (size <= this.#maxBodyBytes) size = size * 16 + h;
       i++;
     }
     if (i === s) return this.#bad("invalid chunk size");
+    if (digits > MAX_CHUNK_SIZE_DIGITS) return this.#bad("chunk size overflow");
     const digitsEnd = i;
-    i = skipOws(buf, i, e);
     while (i < e) {
-      if (buf[i] !== SEMICOLON) return this.#bad("invalid chunk size");
+      i = skipOws(buf, i, e);
+      if (i === e || buf[i] !== SEMICOLON) return this.#bad("invalid chunk size");
       i = skipOws(buf, i + 1, e);
       const t = i;
       while (i < e && TOKEN[buf[i]!]) i++;
       if (i === t) return this.#bad("invalid chunk extension");
-      i = skipOws(buf, i, e);
-      if (i < e && buf[i] === EQUALS) {
-        i = this.#tokenOrQuoted(buf, skipOws(buf, i + 1, e), e);
+      const k = skipOws(buf, i, e);
+      if (k < e && buf[k] === EQUALS) {
+        i = this.#tokenOrQuoted(buf, skipOws(buf, k + 1, e), e);
         if (i < 0) return false;
-        i = skipOws(buf, i, e);
       }
     }
     this.#bodyBytes += size + (e - digitsEnd);
@@ -629,13 +698,19 @@ const METHOD_HEAD = 1;
 const METHOD_CONNECT = 2;
 const METHOD_OPTIONS = 3;
 
+const CONNECT_BYTES = Buffer.from("CONNECT");
+const OPTIONS_BYTES = Buffer.from("OPTIONS");
+
+/** Methods are case-sensitive (RFC 9110 9.1): "connect" is some other method. */
 function methodKind(buf: Buffer, s: number, e: number): number {
   const n = e - s;
   if (n === 4 && buf[s] === 0x48 && buf[s + 1] === 0x45 && buf[s + 2] === 0x41 && buf[s + 3] === 0x44) {
     return METHOD_HEAD;
   }
-  if (n === 7 && buf.toString("latin1", s, e) === "CONNECT") return METHOD_CONNECT;
-  if (n === 7 && buf.toString("latin1", s, e) === "OPTIONS") return METHOD_OPTIONS;
+  if (n === 7) {
+    if (buf.compare(CONNECT_BYTES, 0, 7, s, e) === 0) return METHOD_CONNECT;
+    if (buf.compare(OPTIONS_BYTES, 0, 7, s, e) === 0) return METHOD_OPTIONS;
+  }
   return METHOD_OTHER;
 }
 

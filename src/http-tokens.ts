@@ -23,11 +23,24 @@ export const TOKEN = table((b) => isAlpha(b) || isDigit(b) || "!#$%&'*+-.^_`|~".
  */
 export const FIELD_VALUE = table((b) => b === 0x09 || (b >= 0x20 && b <= 0x7e) || b >= 0x80);
 
-/** Bytes allowed in a request-target: visible ASCII only (RFC 3986 has no raw space, control or 8-bit byte). */
-export const TARGET = table((b) => b >= 0x21 && b <= 0x7e);
+/**
+ * Bytes allowed in a request-target: visible ASCII (RFC 3986 has no raw space,
+ * control or 8-bit byte) except `#`, `"`, `<` and `>`. A fragment is never part
+ * of a request-target (RFC 9110 7.1) and the other three are outside RFC 3986;
+ * no browser sends any of the four raw. Braces, `|`, `^`, backslash and backtick
+ * are outside RFC 3986 too, but browsers leave them raw in queries (the WHATWG
+ * URL query percent-encode set), so they pass.
+ */
+export const TARGET = table((b) => b >= 0x21 && b <= 0x7e && b !== 0x23 && b !== 0x22 && b !== 0x3c && b !== 0x3e);
 
-/** Bytes allowed in a Host value: the authority's reg-name, IP-literal and port characters (RFC 3986 3.2). */
-export const HOST = table((b) => isAlpha(b) || isDigit(b) || "-._~!$&'()*+,;=:[]%".includes(String.fromCharCode(b)));
+/** reg-name bytes besides pct-encoded triplets: unreserved and sub-delims (RFC 3986 3.2.2). */
+export const REG_NAME = table((b) => isAlpha(b) || isDigit(b) || "-._~!$&'()*+,;=".includes(String.fromCharCode(b)));
+
+/** Bytes of an IPvFuture address after its "v" HEXDIG "." prefix: unreserved, sub-delims and ":" (RFC 3986 3.2.2). */
+export const IPV_FUTURE = table((b) => REG_NAME[b] === 1 || b === 0x3a);
+
+/** Bytes of an IPv6 address inside "[" "]": hex digits, ":" and the "." of an embedded IPv4 (RFC 3986 3.2.2). */
+export const IPV6 = table((b) => isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66) || b === 0x3a || b === 0x2e);
 
 /** Value of a hexadecimal digit, or -1. */
 export const HEX = (() => {
@@ -61,6 +74,64 @@ export function equalsLower(buf: Uint8Array, start: number, end: number, lower: 
   if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {
     if ((buf[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Is `buf[start, end)` a `uri-host [ ":" port ]` (RFC 3986 3.2.2 and 3.2.3, as
+ * RFC 9110 7.2 and RFC 9112 3.2.3 use it)? The host is an IP-literal in
+ * brackets or a reg-name (unreserved, sub-delims, well-formed pct-encoding),
+ * never empty; the port is digits. With `portRequired` (CONNECT's authority-form)
+ * the ":" and at least one digit must be there. No userinfo: `@` is not a host
+ * byte (RFC 9110 4.2.4).
+ */
+export function isHostPort(buf: Uint8Array, start: number, end: number, portRequired: boolean): boolean {
+  let i = start;
+  if (buf[i] === 0x5b) {
+    // IP-literal = "[" ( IPv6address / IPvFuture ) "]"
+    i++;
+    const s = i;
+    if (buf[i] === 0x76 || buf[i] === 0x56) {
+      // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+      i++;
+      const h = i;
+      while (i < end && HEX[buf[i]!]! >= 0) i++;
+      if (i === h || buf[i] !== 0x2e) return false;
+      i++;
+      const f = i;
+      while (i < end && IPV_FUTURE[buf[i]!]) i++;
+      if (i === f) return false;
+    } else {
+      let colons = 0;
+      while (i < end && IPV6[buf[i]!]) {
+        if (buf[i] === 0x3a) colons++;
+        i++;
+      }
+      if (colons < 2) return false;
+    }
+    if (i === s || i >= end || buf[i] !== 0x5d) return false;
+    i++;
+  } else {
+    while (i < end && buf[i] !== 0x3a) {
+      const b = buf[i]!;
+      if (b === 0x25) {
+        if (i + 2 >= end || HEX[buf[i + 1]!]! < 0 || HEX[buf[i + 2]!]! < 0) return false;
+        i += 3;
+        continue;
+      }
+      if (!REG_NAME[b]) return false;
+      i++;
+    }
+    if (i === start) return false;
+  }
+  if (i === end) return !portRequired;
+  if (buf[i] !== 0x3a) return false;
+  i++;
+  if (portRequired && i === end) return false;
+  for (; i < end; i++) {
+    const b = buf[i]!;
+    if (b < 0x30 || b > 0x39) return false;
   }
   return true;
 }
