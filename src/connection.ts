@@ -10,6 +10,7 @@ import { CONTINUE_RESPONSE, cannedResponse } from "./canned-responses.js";
 import type { RequestCounters } from "./counters.js";
 import { EXCHANGE_STATE, Exchange, type ExchangeHost } from "./exchange.js";
 import { type FramerSink, REQUEST_FLAGS, RequestFramer } from "./framer.js";
+import type { IdleList, IdleMember } from "./idle-list.js";
 import type { ListenerLimits } from "./options.js";
 import { responseKeepsAlive } from "./response-head.js";
 
@@ -18,6 +19,8 @@ export interface ConnectionOwner {
   readonly id: number;
   readonly limits: Readonly<ListenerLimits>;
   readonly counters: RequestCounters;
+  /** Where idle kept-alive connections wait, under keepAliveTimeoutMs. */
+  readonly idleList: IdleList;
   /** RouteClose was called. */
   readonly draining: boolean;
   /** Start the callback of `ex`, or return false and call `conn.resume()` when a slot frees. */
@@ -37,9 +40,34 @@ const LINGER_MS = 2000;
 const MAX_QUEUED_PER_CONNECTION = 64;
 
 const now = (): number => performance.now();
-const ignoreError = (): void => {};
 
-export class Connection implements FramerSink, ExchangeHost {
+/**
+ * Socket events reach their connection through this property, so that a
+ * connection needs no closure per event: an idle connection costs less memory.
+ */
+const kConnection = Symbol("callbackhttp.connection");
+type ServedSocket = Socket & { [kConnection]: Connection };
+
+function socketOnData(this: ServedSocket, chunk: Buffer): void {
+  this[kConnection].handleData(chunk);
+}
+function socketOnEnd(this: ServedSocket): void {
+  this[kConnection].handleEnd();
+}
+function socketOnClose(this: ServedSocket): void {
+  this[kConnection].handleClose();
+}
+function socketOnDrain(this: ServedSocket): void {
+  this[kConnection].handleDrain();
+}
+function socketOnError(): void {
+  // A reset or a broken pipe: 'close' follows and does the accounting.
+}
+function connectionOnTimer(conn: Connection): void {
+  conn.handleTimer();
+}
+
+export class Connection implements FramerSink, ExchangeHost, IdleMember {
   readonly #socket: Socket;
   readonly #owner: ConnectionOwner;
   readonly #counters: RequestCounters;
@@ -67,25 +95,29 @@ export class Connection implements FramerSink, ExchangeHost {
   /** The next request waits for a concurrency slot; the listener calls resume(). */
   #waitingSlot = false;
   #readPaused = false;
-  #idleSince: number;
   #endedAt = 0;
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
   #remoteAddress: string | undefined;
   #remotePort: number | undefined;
+  /** @internal IdleMember: the owner's idle list links its members through these. */
+  idlePrev: IdleMember | null = null;
+  idleNext: IdleMember | null = null;
+  idleSince = -1;
 
   constructor(socket: Socket, owner: ConnectionOwner) {
     this.#socket = socket;
     this.#owner = owner;
     this.#counters = owner.counters;
     this.#framer = new RequestFramer(this, owner.limits);
-    this.#idleSince = now();
-    socket.on("data", this.#onData);
-    socket.on("end", this.#onEnd);
-    socket.on("close", this.#onClose);
-    socket.on("drain", this.#onDrain);
-    socket.on("error", ignoreError);
-    this.#arm(this.#deadline());
+    (socket as ServedSocket)[kConnection] = this;
+    socket.on("data", socketOnData);
+    socket.on("end", socketOnEnd);
+    socket.on("close", socketOnClose);
+    socket.on("drain", socketOnDrain);
+    socket.on("error", socketOnError);
+    // Until its first byte, a new connection is idle: it gets the keep-alive time-out.
+    owner.idleList.add(this);
   }
 
   get listenerId(): number {
@@ -169,9 +201,11 @@ export class Connection implements FramerSink, ExchangeHost {
 
   // ---- socket events -------------------------------------------------------
 
-  #onData = (chunk: Buffer): void => {
+  /** @internal */
+  handleData(chunk: Buffer): void {
     // After the last answer, input is read only to be discarded (see LINGER_MS).
     if (this.#closeAfter || this.#ending) return;
+    if (this.idleSince >= 0) this.#owner.idleList.remove(this);
     this.#framer.push(chunk);
     if (this.#partial && this.#timedStart !== this.#started) {
       this.#timedStart = this.#started;
@@ -181,9 +215,10 @@ export class Connection implements FramerSink, ExchangeHost {
     this.#pump();
     this.#flush();
     if (!this.#readPaused && this.#queue.length >= MAX_QUEUED_PER_CONNECTION) this.#pauseReading();
-  };
+  }
 
-  #onEnd = (): void => {
+  /** @internal */
+  handleEnd(): void {
     if (this.#ending) {
       this.#socket.destroy();
       return;
@@ -193,17 +228,20 @@ export class Connection implements FramerSink, ExchangeHost {
     this.#framer.stop();
     this.#closeAfter = true;
     this.#finishIfDone();
-  };
+  }
 
-  #onDrain = (): void => {
+  /** @internal */
+  handleDrain(): void {
     if (this.#readPaused && this.#queue.length < MAX_QUEUED_PER_CONNECTION) this.#resumeReading();
-  };
+  }
 
-  #onClose = (): void => {
+  /** @internal */
+  handleClose(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#owner.idleList.remove(this);
     const counters = this.#counters;
     this.#dropPartial();
     let ended = this.#unwritten + this.#outCount;
@@ -225,7 +263,7 @@ export class Connection implements FramerSink, ExchangeHost {
     this.#queue = [];
     counters.endActive(ended);
     this.#owner.connectionClosed(this);
-  };
+  }
 
   #onWritten = (): void => {
     if (this.#closed) return;
@@ -235,10 +273,7 @@ export class Connection implements FramerSink, ExchangeHost {
     if (this.#readPaused && this.#socket.writableLength === 0 && this.#queue.length < MAX_QUEUED_PER_CONNECTION) {
       this.#resumeReading();
     }
-    if (this.idle && !this.#ending) {
-      this.#idleSince = now();
-      this.#arm(this.#idleSince + this.#owner.limits.keepAliveTimeoutMs);
-    }
+    if (this.idle && !this.#ending && !this.#closeAfter) this.#owner.idleList.add(this);
   };
 
   // ---- the request queue ----------------------------------------------------
@@ -394,9 +429,15 @@ export class Connection implements FramerSink, ExchangeHost {
     this.#socket.destroy();
   }
 
+  /** @internal IdleMember: idle past keepAliveTimeoutMs, close silently. */
+  idleExpired(): void {
+    this.#end();
+  }
+
   #end(): void {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
+    this.#owner.idleList.remove(this);
     this.#framer.stop();
     this.#socket.end();
     this.#endedAt = now();
@@ -425,19 +466,20 @@ export class Connection implements FramerSink, ExchangeHost {
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
       return at;
     }
-    if (!this.idle || limits.keepAliveTimeoutMs === 0) return Number.POSITIVE_INFINITY;
-    return this.#idleSince + limits.keepAliveTimeoutMs;
+    // Idle connections wait in the owner's idle list, under its one timer.
+    return Number.POSITIVE_INFINITY;
   }
 
-  /** Make sure the timer fires no later than `at`; a later fire is re-armed then (see #onTimer). */
+  /** Make sure the timer fires no later than `at`; a later fire is re-armed then (see handleTimer). */
   #arm(at: number): void {
     if (at === Number.POSITIVE_INFINITY || this.#closed || at >= this.#timerAt) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(at - now())));
+    this.#timer = setTimeout(connectionOnTimer, Math.max(1, Math.ceil(at - now())), this);
   }
 
-  #onTimer = (): void => {
+  /** @internal */
+  handleTimer(): void {
     this.#timer = null;
     this.#timerAt = Number.POSITIVE_INFINITY;
     if (this.#closed) return;
@@ -457,11 +499,8 @@ export class Connection implements FramerSink, ExchangeHost {
       this.#reject(408);
       this.#pump();
       this.#flush();
-    } else {
-      // Idle keep-alive connection: close silently.
-      this.#end();
     }
-  };
+  }
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -13,6 +13,7 @@ import { Connection, type ConnectionOwner } from "./connection.js";
 import { RequestCounters } from "./counters.js";
 import { CallbackHttpError, describe } from "./errors.js";
 import { EXCHANGE_STATE, type Exchange } from "./exchange.js";
+import { IdleList } from "./idle-list.js";
 import { closeRecord, issueId, registerListener } from "./listener-registry.js";
 import { type ListenerLimits, type ListenerOptionsInput, resolveLimits } from "./options.js";
 import { startWorkerPool } from "./worker-pool.js";
@@ -111,6 +112,7 @@ export class HttpListener implements ConnectionOwner {
   readonly port: number;
   readonly limits: Readonly<ListenerLimits>;
   readonly counters = new RequestCounters();
+  readonly idleList: IdleList;
   #server: Server;
   #runner: CallbackRunner & { readonly restarts?: number };
   #state: ListenerState = LISTENER_STATE.OPEN;
@@ -136,6 +138,8 @@ export class HttpListener implements ConnectionOwner {
     this.#server = server;
     this.#runner = runner;
     this.#concurrency = config.limits.concurrency;
+    // With keep-alive off, only new connections wait idle: for their first byte, as long as for a head.
+    this.idleList = new IdleList(config.limits.keepAliveTimeoutMs || config.limits.headersTimeoutMs);
     server.on(config.limits.tls ? "secureConnection" : "connection", this.#onConnection);
     server.on("drop", this.#onDrop);
   }
@@ -213,6 +217,7 @@ export class HttpListener implements ConnectionOwner {
     await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
     for (const conn of this.#connections) conn.destroy();
     if (this.#clock) clearTimeout(this.#clock);
+    this.idleList.stop();
     this.#clock = null;
     await this.#runner.close();
     await this.#serverClosed;
