@@ -75,11 +75,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   /** Requests in arrival order; only the first may be running. */
   #queue: Exchange[] = [];
   /** Responses emitted but not yet handed to the socket. */
-  #out: Buffer[] = [];
+  #out: Buffer[] | null = null;
   #outCount = 0;
   /** Responses in each write still in flight, in write order. */
-  #batches: number[] = [];
+  #batchFirst = 0;
+  /** Sizes of the batches after the first, when more than one write is in flight. */
+  #batchMore: number[] | null = null;
   #unwritten = 0;
+  #unwrittenBatches = 0;
   /** The framer holds a started, unfinished request (counted pending and active). */
   #partial = false;
   #started = 0;
@@ -247,8 +250,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     let ended = this.#unwritten + this.#outCount;
     this.#unwritten = 0;
     this.#outCount = 0;
-    this.#out = [];
-    this.#batches = [];
+    this.#out = null;
+    this.#batchFirst = 0;
+    this.#batchMore = null;
+    this.#unwrittenBatches = 0;
     for (const ex of this.#queue) {
       if (ex.state === EXCHANGE_STATE.RUNNING) {
         // Still in its callback: it stays running and active until it settles (settled()).
@@ -260,14 +265,16 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
       ex.state = EXCHANGE_STATE.DROPPED;
       ended++;
     }
-    this.#queue = [];
+    this.#queue.length = 0;
     counters.endActive(ended);
     this.#owner.connectionClosed(this);
   }
 
   #onWritten = (): void => {
     if (this.#closed) return;
-    const n = this.#batches.shift() ?? 0;
+    const n = this.#batchFirst;
+    this.#batchFirst = this.#batchMore?.shift() ?? 0;
+    this.#unwrittenBatches--;
     this.#unwritten -= n;
     this.#counters.endActive(n);
     if (this.#readPaused && this.#socket.writableLength === 0 && this.#queue.length < MAX_QUEUED_PER_CONNECTION) {
@@ -321,7 +328,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
         this.#emit(ex.response!, ex.flags);
       } else {
         if (ex.timedOut) this.#counters.endRunning();
-        this.#out.push(cannedResponse(ex.status));
+        (this.#out ??= []).push(cannedResponse(ex.status));
         this.#outCount++;
         this.#stopReading();
       }
@@ -330,7 +337,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#pumping = false;
     if (this.#framer.needsContinue && queue.length === 0) {
       this.#framer.continueSent();
-      this.#out.push(CONTINUE_RESPONSE);
+      (this.#out ??= []).push(CONTINUE_RESPONSE);
     }
     if (this.#readPaused && queue.length < MAX_QUEUED_PER_CONNECTION && this.#socket.writableLength === 0) {
       this.#resumeReading();
@@ -338,7 +345,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   }
 
   #emit(response: Buffer, flags: number): void {
-    this.#out.push(response);
+    (this.#out ??= []).push(response);
     this.#outCount++;
     if (this.#owner.limits.keepAliveTimeoutMs === 0 || !responseKeepsAlive(response, flags)) this.#stopReading();
   }
@@ -348,19 +355,22 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#closeAfter = true;
     this.#framer.stop();
     this.#dropPartial();
+    // In place: #pump walks this same array.
     const queue = this.#queue;
-    if (queue.length > 0) {
-      let dropped = 0;
-      for (const ex of queue) {
-        if (ex.state === EXCHANGE_STATE.QUEUED) this.#counters.queued--;
-        if (ex.timedOut) this.#counters.endRunning();
-        if (ex.state === EXCHANGE_STATE.RUNNING) continue;
-        ex.state = EXCHANGE_STATE.DROPPED;
-        dropped++;
+    let kept = 0;
+    let dropped = 0;
+    for (const ex of queue) {
+      if (ex.state === EXCHANGE_STATE.RUNNING) {
+        queue[kept++] = ex;
+        continue;
       }
-      this.#queue = queue.filter((ex) => ex.state === EXCHANGE_STATE.RUNNING);
-      this.#counters.endActive(dropped);
+      if (ex.state === EXCHANGE_STATE.QUEUED) this.#counters.queued--;
+      if (ex.timedOut) this.#counters.endRunning();
+      ex.state = EXCHANGE_STATE.DROPPED;
+      dropped++;
     }
+    queue.length = kept;
+    if (dropped > 0) this.#counters.endActive(dropped);
   }
 
   #dropPartial(): void {
@@ -373,13 +383,15 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   /** Hand what was emitted to the socket: one write, or one corked batch. */
   #flush(): void {
     const out = this.#out;
-    if (out.length > 0 && !this.#closed) {
+    if (out !== null && !this.#closed) {
       const socket = this.#socket;
       const n = this.#outCount;
-      this.#out = [];
+      this.#out = null;
       this.#outCount = 0;
+      // Write callbacks come in write order: the oldest batch in flight completes first.
+      if (this.#unwrittenBatches++ === 0) this.#batchFirst = n;
+      else (this.#batchMore ??= []).push(n);
       this.#unwritten += n;
-      this.#batches.push(n);
       let ok: boolean;
       if (out.length === 1) {
         ok = socket.write(out[0]!, this.#onWritten);

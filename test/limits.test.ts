@@ -183,6 +183,26 @@ describe("keep-alive and pipelining", () => {
     );
   });
 
+  test("a response that cannot be delimited ends a pipelined connection: later requests go unanswered", async () => {
+    let calls = 0;
+    await withListener(
+      {
+        callback: () => {
+          calls++;
+          return "HTTP/1.1 200 OK\r\n\r\nno length";
+        },
+      },
+      async (l) => {
+        const r = await sendRaw(l.port, [GET + GET + GET]);
+        assert.equal(r.data.toString("latin1"), "HTTP/1.1 200 OK\r\n\r\nno length");
+        assert.ok(r.closed);
+        assert.equal(calls, 1);
+        assert.equal(l.counters.active, 0);
+        assert.equal(l.counters.queued, 0);
+      },
+    );
+  });
+
   test("async callbacks with pipelining still answer in request order", async () => {
     let n = 0;
     await withListener(
