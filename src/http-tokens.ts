@@ -40,7 +40,9 @@ export const REG_NAME = table((b) => isAlpha(b) || isDigit(b) || "-._~!$&'()*+,;
 export const IPV_FUTURE = table((b) => REG_NAME[b] === 1 || b === 0x3a);
 
 /** Bytes of an IPv6 address inside "[" "]": hex digits, ":" and the "." of an embedded IPv4 (RFC 3986 3.2.2). */
-export const IPV6 = table((b) => isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66) || b === 0x3a || b === 0x2e);
+export const IPV6 = table(
+  (b) => isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66) || b === 0x3a || b === 0x2e,
+);
 
 /** Value of a hexadecimal digit, or -1. */
 export const HEX = (() => {

@@ -42,12 +42,17 @@ describe("the fixture loader", () => {
   test("decodes escapes and repeats, and refuses invisible bytes", () => {
     const [c] = parseCaseFile(
       "x.md",
-      ["## one", "```http", "A\\r\\n\\t\\0\\\\\\x7f\\[3]z\\[2]\\n", "```", "```expect", "request whole", "```"].join("\n"),
+      ["## one", "```http", "A\\r\\n\\t\\0\\\\\\x7f\\[3]z\\[2]\\n", "```", "```expect", "request whole", "```"].join(
+        "\n",
+      ),
     );
     assert.deepEqual([...c!.input], [0x41, 0x0d, 0x0a, 0x09, 0x00, 0x5c, 0x7f, 0x7a, 0x7a, 0x7a, 0x0a, 0x0a]);
     assert.throws(() => parseCaseFile("x.md", "## a\n```http\nGET \n```\n```expect\nidle\n```"), /trailing whitespace/);
     assert.throws(() => parseCaseFile("x.md", "## a\n```http\nA\\q\n```\n```expect\nidle\n```"), /unknown escape/);
-    assert.throws(() => parseCaseFile("x.md", "## a\n```http\nA\n```\n```expect\nstatus 404\n```"), /not a framer status/);
+    assert.throws(
+      () => parseCaseFile("x.md", "## a\n```http\nA\n```\n```expect\nstatus 404\n```"),
+      /not a framer status/,
+    );
   });
 
   test("a case that states the wrong outcome is caught by the replay", () => {
