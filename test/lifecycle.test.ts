@@ -121,6 +121,36 @@ describe("counters under traffic", () => {
     await callbackhttp.Close(lid);
   });
 
+  test("a request whose connection is lost stays running and active until its callback settles", async () => {
+    const held = heldCallback("HeldLost");
+    const lid = await callbackhttp.Open("HeldLost", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    socket.write(GET + GET);
+    await until(() => held.started() === 1 && callbackhttp.Queued(lid) === 1, "one running, one queued");
+    socket.resetAndDestroy(); // a reset: the connection is lost, not half-closed
+    // The queued request is gone with its connection; the running one is not.
+    await until(() => callbackhttp.Queued(lid) === 0, "the queued request to go");
+    assert.equal(callbackhttp.Running(lid), 1);
+    assert.equal(callbackhttp.Active(lid), 1);
+    held.release();
+    assert.equal(await callbackhttp.WaitDrained(lid, 1000), 1);
+    assert.equal(callbackhttp.Running(lid), 0);
+    assert.equal(held.started(), 1);
+    await callbackhttp.Close(lid);
+  });
+
+  test("a client that half-closes after its requests still gets every response, then the close", async () => {
+    callback("HalfClose", async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return OK;
+    });
+    const lid = await callbackhttp.Open("HalfClose", -1, 0);
+    const { data, closed } = await sendRaw(callbackhttp.Port(lid), [GET + GET], { end: true });
+    assert.equal(data.toString("latin1"), OK + OK);
+    assert.ok(closed);
+    await callbackhttp.Close(lid);
+  });
+
   test("RouteInfo and RouteCloseInfo carry the live counters", async () => {
     const held = heldCallback("HeldInfo");
     const lid = await callbackhttp.Open("HeldInfo", 5000, 0);
