@@ -76,10 +76,11 @@ describe("docs/options.md", () => {
   });
 });
 
-/** Open a connection that sends nothing; resolve true if the listener closes it within `ms`. */
-function silentConnectionClosed(port: number, ms: number): Promise<boolean> {
+/** Open a connection that sends `bytes` (default nothing); resolve true if the listener closes it within `ms`. */
+function silentConnectionClosed(port: number, ms: number, bytes = ""): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1" });
+    if (bytes !== "") socket.write(bytes);
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(false);
@@ -92,12 +93,28 @@ function silentConnectionClosed(port: number, ms: number): Promise<boolean> {
   });
 }
 
-describe("docs/options.md: a connection that never sends a byte", () => {
-  test("is closed after keepAliveTimeoutMs", { timeout: 5000 }, async () => {
+describe("docs/options.md: a connection that never sends a request", () => {
+  test("is closed after keepAliveTimeoutMs when it sends nothing", { timeout: 5000 }, async () => {
     callback("Silent", (_r) => 1);
     const lid = await callbackhttp.Open("Silent", -1, 0, 0, { keepAliveTimeoutMs: 100 });
     try {
       assert.equal(await silentConnectionClosed(callbackhttp.Port(lid), 2000), true);
+    } finally {
+      await callbackhttp.Close(lid);
+    }
+  });
+
+  test("nor one that sends only an empty line (RFC 9112 2.2 lets it precede a request line)", {
+    timeout: 5000,
+  }, async () => {
+    callback("Silent", (_r) => 1);
+    const lid = await callbackhttp.Open("Silent", -1, 0, 0, { keepAliveTimeoutMs: 100 });
+    try {
+      assert.equal(
+        await silentConnectionClosed(callbackhttp.Port(lid), 2000, "\r\n"),
+        true,
+        "a connection that sent CRLF and nothing else was still open after 2 s",
+      );
     } finally {
       await callbackhttp.Close(lid);
     }
