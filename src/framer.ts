@@ -60,9 +60,10 @@ export interface FramerLimits {
 }
 
 /**
- * A chunk-size line longer than this is refused. Sizes need a handful of hex
- * digits; the rest would be chunk extensions, a known resource-exhaustion vector
- * (CVE-2024-22019).
+ * A chunk-size line longer than this is refused with 413, as Node answers an
+ * over-long extension. Sizes need a handful of hex digits; the rest would be
+ * chunk extensions, a known resource-exhaustion vector (CVE-2024-22019). Across
+ * chunks, extension bytes count against maxBodyBytes.
  */
 const MAX_CHUNK_LINE_BYTES = 4096;
 
@@ -284,7 +285,7 @@ export class RequestFramer {
     const end = lf === -1 ? len : lf + 1;
     if (this.#state === CHUNK_SIZE) {
       if (this.#lineBytes + end - pos > MAX_CHUNK_LINE_BYTES) {
-        this.#fail(400, "chunk size line too long");
+        this.#fail(413, "chunk extensions too large");
         return -1;
       }
     } else {
@@ -463,9 +464,10 @@ export class RequestFramer {
 
   #host(buf: Buffer, s: number, e: number): boolean {
     // RFC 9112 3.2: more than one Host, or an invalid one, is a 400. Host = uri-host [ ":" port ]
-    // (RFC 9110 7.2); empty only when the target URI has no authority.
+    // (RFC 9110 7.2). An empty Host is only for a target URI without an authority, and every
+    // http(s) URI has one: RFC 9112 3.3 lets the server reject the empty authority it makes.
     if (++this.#hostCount > 1) return this.#bad("more than one Host header");
-    if (s !== e && !isHostPort(buf, s, e, false)) return this.#bad("invalid Host header");
+    if (!isHostPort(buf, s, e, false)) return this.#bad("invalid Host header");
     return true;
   }
 

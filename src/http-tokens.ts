@@ -33,11 +33,16 @@ export const FIELD_VALUE = table((b) => b === 0x09 || (b >= 0x20 && b <= 0x7e) |
  */
 export const TARGET = table((b) => b >= 0x21 && b <= 0x7e && b !== 0x23 && b !== 0x22 && b !== 0x3c && b !== 0x3e);
 
-/** reg-name bytes besides pct-encoded triplets: unreserved and sub-delims (RFC 3986 3.2.2). */
-export const REG_NAME = table((b) => isAlpha(b) || isDigit(b) || "-._~!$&'()*+,;=".includes(String.fromCharCode(b)));
+/**
+ * reg-name bytes besides pct-encoded triplets: unreserved and sub-delims (RFC
+ * 3986 3.2.2), except the comma. No DNS name has one, and "a, b" is what a peer
+ * makes of two Host lines when it combines them as a list (RFC 9110 5.3): a
+ * duplicate Host in disguise.
+ */
+export const REG_NAME = table((b) => isAlpha(b) || isDigit(b) || "-._~!$&'()*+;=".includes(String.fromCharCode(b)));
 
 /** Bytes of an IPvFuture address after its "v" HEXDIG "." prefix: unreserved, sub-delims and ":" (RFC 3986 3.2.2). */
-export const IPV_FUTURE = table((b) => REG_NAME[b] === 1 || b === 0x3a);
+export const IPV_FUTURE = table((b) => isAlpha(b) || isDigit(b) || "-._~!$&'()*+,;=:".includes(String.fromCharCode(b)));
 
 /** Bytes of an IPv6 address inside "[" "]": hex digits, ":" and the "." of an embedded IPv4 (RFC 3986 3.2.2). */
 export const IPV6 = table(
@@ -83,8 +88,8 @@ export function equalsLower(buf: Uint8Array, start: number, end: number, lower: 
 /**
  * Is `buf[start, end)` a `uri-host [ ":" port ]` (RFC 3986 3.2.2 and 3.2.3, as
  * RFC 9110 7.2 and RFC 9112 3.2.3 use it)? The host is an IP-literal in
- * brackets or a reg-name (unreserved, sub-delims, well-formed pct-encoding),
- * never empty; the port is digits. With `portRequired` (CONNECT's authority-form)
+ * brackets or a reg-name (unreserved, sub-delims but the comma, well-formed
+ * pct-encoding), never empty; the port is digits. With `portRequired` (CONNECT's authority-form)
  * the ":" and at least one digit must be there. No userinfo: `@` is not a host
  * byte (RFC 9110 4.2.4).
  */
