@@ -26,12 +26,8 @@ export function demoApp(ref: RequestRef, ctx: CallbackContext): Buffer {
   const request = parseRequest(ref.value as Uint8Array);
   const route = `${request.method} ${request.path}`;
   if (route === "GET /" || route === "HEAD /") {
-    const response = buildResponse({
-      headers: { "Content-Type": "text/html; charset=utf-8" },
-      body: PAGE,
-      context: ctx,
-    });
-    return request.method === "HEAD" ? response.subarray(0, response.indexOf("\r\n\r\n") + 4) : response;
+    const headers = { "Content-Type": "text/html; charset=utf-8" };
+    return buildResponse({ headers, body: PAGE, context: ctx, head: request.method === "HEAD" });
   }
   if (route === "GET /api/status") {
     const id = ctx.listenerId;

@@ -116,8 +116,9 @@ export const callbackhttp = Object.freeze({
       );
     }
     checkIntegerType(where, "timeoutMs", timeoutMs);
-    const p = n >= 3 ? checkIntegerType(where, "port", port) : 0;
-    const mode = n >= 4 ? checkIntegerType(where, "bindMode", bindMode) : BIND_MODE.LOCAL;
+    // An optional argument passed as undefined is absent, wherever it stands (contract section 6).
+    const p = n >= 3 && port !== undefined ? checkIntegerType(where, "port", port) : 0;
+    const mode = n >= 4 && bindMode !== undefined ? checkIntegerType(where, "bindMode", bindMode) : BIND_MODE.LOCAL;
     if (n >= 5 && (options === null || typeof options !== "object" || Array.isArray(options))) {
       throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: options must be an object, got ${describe(options)}`);
     }

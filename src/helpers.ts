@@ -96,12 +96,17 @@ export interface ResponseInit {
   context?: CallbackContext;
   /** Add `Connection: close`. */
   close?: boolean;
+  /** The answer to a HEAD request: the head only, with the Content-Length the body would have. */
+  head?: boolean;
 }
 
 /**
  * Build a raw HTTP/1.1 response: status line, the given headers, a
  * Content-Length for the body (unless a header sets one, or Transfer-Encoding),
  * `Connection: close` when asked or when the context says the listener drains.
+ * With `head`, the body is left out but its Content-Length stays (a HEAD answer).
+ * @throws CallbackHttpError ERR_ARG_TYPE for a status that is not 3 digits, a
+ * header holding a line break, or a body on a 1xx, 204 or 304 response.
  */
 export function buildResponse(init: ResponseInit = {}): Buffer {
   const status = init.status ?? 200;
@@ -129,11 +134,16 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
     if (lower === "connection") hasConnection = true;
     head += `${name}: ${v}\r\n`;
   }
+  // RFC 9110 6.4.1: 1xx, 204 and 304 responses never carry content.
   const noBody = status < 200 || status === 204 || status === 304;
+  if (noBody && body.length > 0) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: a ${status} response has no body`);
+  }
   if (!hasLength && !noBody) head += `Content-Length: ${body.length}\r\n`;
   if (!hasConnection && (init.close || init.context?.draining)) head += "Connection: close\r\n";
   head += "\r\n";
-  return body.length === 0 ? Buffer.from(head, "latin1") : Buffer.concat([Buffer.from(head, "latin1"), body]);
+  if (body.length === 0 || init.head) return Buffer.from(head, "latin1");
+  return Buffer.concat([Buffer.from(head, "latin1"), body]);
 }
 
 /** A text/plain response. */

@@ -192,6 +192,22 @@ export class HttpListener implements ConnectionOwner {
 
   /** Resolve true once nothing is active, false when `timeoutMs` passes first (-1: no limit). */
   waitDrained(timeoutMs: number): Promise<boolean> {
+    if (typeof timeoutMs !== "number" || !Number.isSafeInteger(timeoutMs)) {
+      return Promise.reject(
+        new CallbackHttpError(
+          "ERR_ARG_TYPE",
+          `HttpListener.waitDrained: timeoutMs must be an integer, got ${describe(timeoutMs)}`,
+        ),
+      );
+    }
+    if (timeoutMs < -1 || timeoutMs > 2147483647) {
+      return Promise.reject(
+        new CallbackHttpError(
+          "ERR_TIMEOUT_RANGE",
+          `HttpListener.waitDrained: timeoutMs ${timeoutMs} is neither -1 nor within 0..2147483647`,
+        ),
+      );
+    }
     return this.counters.waitDrained(timeoutMs);
   }
 
@@ -213,7 +229,16 @@ export class HttpListener implements ConnectionOwner {
     this.#state = LISTENER_STATE.CLOSING;
     this.#waiting = [];
     for (const conn of this.#connections) conn.forceClose();
-    await this.counters.untilNoneRunning();
+    // Running callbacks may finish, within closeTimeoutMs: past it they are abandoned
+    // (their late results dropped), so that Close always ends.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.counters.untilNoneRunning(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.limits.closeTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
     for (const conn of this.#connections) conn.destroy();
     if (this.#clock) clearTimeout(this.#clock);
@@ -250,11 +275,13 @@ export class HttpListener implements ConnectionOwner {
 
   /** The runner's report: `response` bytes, or null for a failure (500). */
   readonly settle = (ex: Exchange, response: Buffer | null): void => {
-    if (ex.state !== EXCHANGE_STATE.RUNNING) return; // timed out or abandoned: the late result is dropped
+    // Timed out, or abandoned by Close: the late result is dropped.
+    if (ex.state !== EXCHANGE_STATE.RUNNING || this.#state === LISTENER_STATE.CLOSED) return;
     if (this.timeoutMs >= 0) {
       this.#unlink(ex);
       // A synchronous callback cannot be interrupted; past its limit, its answer is dropped all the same.
-      if (now() - ex.startedAt > this.timeoutMs) {
+      // Whole milliseconds, as the limit is given: a 0 ms limit still lets an instant callback answer.
+      if (Math.floor(now() - ex.startedAt) > this.timeoutMs) {
         this.#timeOut(ex);
         return;
       }

@@ -9,7 +9,8 @@ import { CallbackHttpError, describe, type ErrorCode } from "./errors.js";
 /** The argument count, where trailing undefined optional arguments count as absent. */
 export function checkCount(where: string, args: ArrayLike<unknown>, min: number, max: number): number {
   let n = args.length;
-  while (n > min && args[n - 1] === undefined) n--;
+  // Only optional parameters may be passed as undefined to mean "absent"; an argument past the last is an error.
+  if (n <= max) while (n > min && args[n - 1] === undefined) n--;
   if (n < min || n > max) {
     const expected = min === max ? `${min}` : `${min} to ${max}`;
     throw new CallbackHttpError(

@@ -397,3 +397,28 @@ describe("callback results and time limit", () => {
     await callbackhttp.Close(lid);
   });
 });
+
+describe("bounded Close and a zero limit", () => {
+  test("Close abandons a callback that never settles once closeTimeoutMs passes", async () => {
+    callback("Never", () => new Promise<number>(() => {}));
+    const lid = await callbackhttp.Open("Never", -1, 0, 0, { closeTimeoutMs: 100 });
+    const reply = sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 3000 });
+    await until(() => callbackhttp.Running(lid) === 1, "the callback");
+    const started = Date.now();
+    assert.equal(await callbackhttp.Close(lid), 1);
+    assert.ok(Date.now() - started < 2000);
+    assert.equal(callbackhttp.Running(lid), 0);
+    assert.equal(callbackhttp.Drained(lid), 1);
+    const { data, closed } = await reply;
+    assert.equal(data.length, 0);
+    assert.ok(closed);
+  });
+
+  test("timeoutMs 0 serves a callback that answers within the millisecond", async () => {
+    callback("Instant", () => OK);
+    const lid = await callbackhttp.Open("Instant", 0, 0);
+    const { data } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 300 });
+    assert.equal(data.toString("latin1"), OK);
+    await callbackhttp.Close(lid);
+  });
+});

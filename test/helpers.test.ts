@@ -1,0 +1,79 @@
+/**
+ * The request/response helpers: what a callback gets from parseRequest and
+ * what buildResponse writes, byte for byte.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { buildResponse, CallbackHttpError, decodeChunked, parseRequest, textResponse } from "../src/index.js";
+
+describe("parseRequest", () => {
+  test("splits method, target, path, query, version, headers and a Content-Length body", () => {
+    const r = parseRequest(
+      Buffer.from("POST /items?id=3 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\nContent-Length: 5\r\n\r\nhello"),
+    );
+    assert.equal(r.method, "POST");
+    assert.equal(r.target, "/items?id=3");
+    assert.equal(r.path, "/items");
+    assert.equal(r.query, "id=3");
+    assert.equal(r.version, "HTTP/1.1");
+    assert.deepEqual(r.headers, { host: "h", "x-a": "1, 2", "content-length": "5" });
+    assert.deepEqual(r.rawHeaders, [
+      ["Host", "h"],
+      ["X-A", "1"],
+      ["x-a", "2"],
+      ["Content-Length", "5"],
+    ]);
+    assert.equal(r.body.toString(), "hello");
+  });
+
+  test("decodes a chunked body with extensions and trailers", () => {
+    const r = parseRequest(
+      "PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n",
+    );
+    assert.equal(r.body.toString(), "abcde");
+    assert.equal(decodeChunked(Buffer.from("1\r\nz\r\n0\r\n\r\n")).toString(), "z");
+  });
+
+  test("refuses bytes without a request head", () => {
+    assert.throws(() => parseRequest("GET / HTTP/1.1\r\n"), CallbackHttpError);
+  });
+});
+
+describe("buildResponse", () => {
+  test("writes the status line, headers and a Content-Length", () => {
+    assert.equal(
+      buildResponse({ status: 201, headers: { "X-Y": 1 }, body: "ok" }).toString(),
+      "HTTP/1.1 201 Created\r\nX-Y: 1\r\nContent-Length: 2\r\n\r\nok",
+    );
+  });
+
+  test("adds Connection: close while the listener drains", () => {
+    const context = {
+      listenerId: 1,
+      remoteAddress: "",
+      remotePort: 0,
+      signal: new AbortController().signal,
+      draining: true,
+    };
+    assert.equal(
+      textResponse(200, "x", context).toString(),
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+    );
+  });
+
+  test("a HEAD answer keeps the Content-Length and leaves the body out", () => {
+    assert.equal(
+      buildResponse({ body: "hello", head: true }).toString(),
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+    );
+  });
+
+  test("204 and 304 get no Content-Length, and refuse a body", () => {
+    assert.equal(buildResponse({ status: 204 }).toString(), "HTTP/1.1 204 No Content\r\n\r\n");
+    assert.throws(() => buildResponse({ status: 304, body: "x" }), { code: "ERR_ARG_TYPE" });
+  });
+
+  test("refuses a header value with a line break (response splitting)", () => {
+    assert.throws(() => buildResponse({ headers: { "X-A": "1\r\nSet-Cookie: x" } }), { code: "ERR_ARG_TYPE" });
+  });
+});
