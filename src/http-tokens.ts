@@ -136,9 +136,13 @@ export function isHostPort(buf: Uint8Array, start: number, end: number, portRequ
   if (buf[i] !== 0x3a) return false;
   i++;
   if (portRequired && i === end) return false;
+  // port = *DIGIT (RFC 3986 3.2.3), within a TCP port's range as the WHATWG URL parser requires.
+  let port = 0;
   for (; i < end; i++) {
     const b = buf[i]!;
     if (b < 0x30 || b > 0x39) return false;
+    port = port * 10 + (b - 0x30);
+    if (port > 65535) return false;
   }
   return true;
 }
