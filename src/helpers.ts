@@ -46,14 +46,17 @@ export function parseRequest(raw: Uint8Array | string): ParsedRequest {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new CallbackHttpError("ERR_ARG_TYPE", `parseRequest: invalid header line ${describe(line)}`);
     const name = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
+    // OWS is spaces and tabs only (RFC 9110 5.6.3); String#trim would also eat obs-text bytes such as 0xA0.
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
     rawHeaders.push([name, value]);
     const key = name.toLowerCase();
     headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
   }
   const rest = bytes.subarray(headEnd + 4);
   const chunked = /(?:^|,)\s*chunked\s*$/i.test(headers["transfer-encoding"] ?? "");
-  const body = chunked ? decodeChunked(rest) : rest.subarray(0, Number(headers["content-length"] ?? rest.length));
+  // A repeated Content-Length is joined as "3, 3"; the listener only lets identical repeats through.
+  const length = Number((headers["content-length"] ?? `${rest.length}`).split(",")[0]);
+  const body = chunked ? decodeChunked(rest) : rest.subarray(0, length);
   const q = target.indexOf("?");
   return {
     method,
@@ -74,8 +77,13 @@ export function decodeChunked(bytes: Buffer): Buffer {
   for (;;) {
     const eol = bytes.indexOf("\r\n", at);
     if (eol < 0) throw new CallbackHttpError("ERR_ARG_TYPE", "decodeChunked: truncated chunked body");
-    const size = Number.parseInt(bytes.toString("latin1", at, eol).split(";")[0]!.trim(), 16);
-    if (!Number.isSafeInteger(size) || size < 0) {
+    const digits = bytes
+      .toString("latin1", at, eol)
+      .split(";")[0]!
+      .replace(/[ \t]+$/, "");
+    // chunk-size = 1*HEXDIG (RFC 9112 7.1): no sign, no "0x", nothing after the digits but an extension.
+    const size = /^[0-9A-Fa-f]{1,12}$/.test(digits) ? Number.parseInt(digits, 16) : Number.NaN;
+    if (!Number.isSafeInteger(size)) {
       throw new CallbackHttpError("ERR_ARG_TYPE", "decodeChunked: invalid chunk size");
     }
     if (size === 0) break;

@@ -34,6 +34,24 @@ describe("parseRequest", () => {
     assert.equal(decodeChunked(Buffer.from("1\r\nz\r\n0\r\n\r\n")).toString(), "z");
   });
 
+  test("a repeated Content-Length keeps the body; OWS is spaces and tabs only", () => {
+    const r = parseRequest(
+      Buffer.from(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\nX-A: caf\xa0\t\r\n\r\nabc",
+        "latin1",
+      ),
+    );
+    assert.equal(r.body.toString(), "abc");
+    assert.equal(r.headers["x-a"], "caf\xa0");
+  });
+
+  test("decodeChunked refuses sizes that are not hex digits", () => {
+    for (const bad of ["0x2\r\nhi\r\n0\r\n\r\n", "2 junk\r\nhi\r\n0\r\n\r\n", "+2\r\nhi\r\n0\r\n\r\n"]) {
+      assert.throws(() => decodeChunked(Buffer.from(bad)), { code: "ERR_ARG_TYPE" }, JSON.stringify(bad));
+    }
+    assert.equal(decodeChunked(Buffer.from("2 ;x=y\r\nhi\r\n0\r\n\r\n")).toString(), "hi");
+  });
+
   test("refuses bytes without a request head", () => {
     assert.throws(() => parseRequest("GET / HTTP/1.1\r\n"), CallbackHttpError);
   });
