@@ -58,8 +58,6 @@ export type FromWorker =
 
 /** How long a worker may take to load the module before Open fails (ERR_THREAD). */
 const START_TIMEOUT_MS = 30_000;
-/** After Close aborts a running callback's signal, how long it has to finish before its worker is terminated. */
-const CLOSE_GRACE_MS = 1000;
 /** terminate() is awaited this long at most; a thread stuck past it is unref'd and left behind. */
 const TERMINATE_BOUND_MS = 2000;
 /** After a replacement worker failed to start, the wait before the next try (no restart storm). */
@@ -102,8 +100,6 @@ class Job {
   readonly id: number;
   readonly ex: Exchange;
   readonly worker: PoolWorker;
-  /** The Close grace timer, once Close aborted the callback. */
-  grace: NodeJS.Timeout | null = null;
   readonly onAbort: () => void;
 
   constructor(id: number, ex: Exchange, worker: PoolWorker, onAbort: (job: Job) => void) {
@@ -158,7 +154,7 @@ export class WorkerPool implements CallbackRunner {
   readonly #setup: WorkerSetup;
   readonly #settings: WorkerPoolSettings;
   readonly #settle: Settle;
-  /** The listener is in Close: a callback aborted now gets CLOSE_GRACE_MS, and dead workers are not replaced. */
+  /** The listener is in Close: a worker lost now is not replaced (close() follows). */
   readonly #closing: () => boolean;
   readonly #workers: PoolWorker[] = [];
   readonly #jobs = new Map<Exchange, Job>();
@@ -279,13 +275,13 @@ export class WorkerPool implements CallbackRunner {
     job.worker.jobs.delete(job.id);
     this.#jobs.delete(job.ex);
     job.ex.signal.removeEventListener("abort", job.onAbort);
-    if (job.grace !== null) {
-      clearTimeout(job.grace);
-      this.#timers.delete(job.grace);
-    }
   }
 
-  /** The request's signal fired on this side: tell the worker, so that a cooperative callback sees it too. */
+  /**
+   * The request's signal fired on this side (its connection was lost, or Close): tell the worker, so
+   * that a cooperative callback sees it too. One that ignores it is ended by close(), which the
+   * listener calls once its callbacks settled or its closeTimeoutMs passed.
+   */
   readonly #aborted = (job: Job): void => {
     const reason = job.ex.signal.reason as { name?: unknown; message?: unknown } | undefined;
     const name = typeof reason?.name === "string" ? reason.name : "AbortError";
@@ -298,13 +294,6 @@ export class WorkerPool implements CallbackRunner {
       message: typeof reason?.message === "string" ? reason.message : "aborted",
     };
     job.worker.thread.postMessage(message);
-    if (this.#closing()) {
-      // Close waits for running callbacks; one that ignores its signal must not hold Close forever.
-      job.grace = this.#later(() => {
-        if (this.#jobs.get(job.ex) === job)
-          this.#lost(job.worker, "terminated: its callback was still running at Close");
-      }, CLOSE_GRACE_MS);
-    }
   };
 
   // ---- the threads -------------------------------------------------------------
@@ -379,14 +368,13 @@ export class WorkerPool implements CallbackRunner {
     return Promise.race([ended, bound]).finally(() => clearTimeout(timer));
   }
 
-  #later(fn: () => void, ms: number): NodeJS.Timeout {
+  #later(fn: () => void, ms: number): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       fn();
     }, ms);
     timer.unref();
     this.#timers.add(timer);
-    return timer;
   }
 }
 
