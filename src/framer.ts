@@ -101,10 +101,10 @@ export class RequestFramer {
   #state = IDLE;
   /** A CR was the last byte seen between requests: an LF must follow. */
   #idleCr = false;
-  /** Earlier chunks' pieces of the unfinished request. */
-  #parts: Buffer[] = [];
-  /** Earlier chunks' pieces of the unfinished line. */
-  #line: Buffer[] = [];
+  /** Earlier chunks' pieces of the unfinished request (made only when a request spans reads). */
+  #parts: Buffer[] | null = null;
+  /** Earlier chunks' pieces of the unfinished line (made only when a line spans reads). */
+  #line: Buffer[] | null = null;
   #lineBytes = 0;
   #headBytes = 0;
   #headLines = 0;
@@ -152,8 +152,8 @@ export class RequestFramer {
   /** Frame no more: later bytes are ignored. */
   stop(): void {
     this.#state = STOPPED;
-    this.#parts = [];
-    this.#line = [];
+    this.#parts = null;
+    this.#line = null;
   }
 
   /** Feed the next bytes from the connection. */
@@ -231,7 +231,7 @@ export class RequestFramer {
         start = -1;
       }
     }
-    if (this.inRequest && start >= 0 && start < len) this.#parts.push(chunk.subarray(start));
+    if (this.inRequest && start >= 0 && start < len) (this.#parts ??= []).push(chunk.subarray(start));
   }
 
   #begin(): void {
@@ -253,12 +253,12 @@ export class RequestFramer {
 
   #complete(chunk: Buffer, start: number, end: number): boolean {
     let bytes: Buffer;
-    if (this.#parts.length === 0) {
+    if (this.#parts === null) {
       bytes = chunk.subarray(start, end);
     } else {
       this.#parts.push(chunk.subarray(0, end));
       bytes = Buffer.concat(this.#parts);
-      this.#parts = [];
+      this.#parts = null;
     }
     const flags = this.#flags;
     this.#state = IDLE;
@@ -296,7 +296,7 @@ export class RequestFramer {
       }
     }
     if (lf === -1) {
-      this.#line.push(chunk.subarray(pos));
+      (this.#line ??= []).push(chunk.subarray(pos));
       this.#lineBytes += len - pos;
       return len;
     }
@@ -304,11 +304,12 @@ export class RequestFramer {
     let s = pos;
     let lfAt = lf;
     if (this.#lineBytes > 0) {
-      this.#line.push(chunk.subarray(pos, end));
-      buf = Buffer.concat(this.#line);
+      const line = this.#line!;
+      line.push(chunk.subarray(pos, end));
+      buf = Buffer.concat(line);
       s = 0;
       lfAt = buf.length - 1;
-      this.#line = [];
+      this.#line = null;
       this.#lineBytes = 0;
     }
     // RFC 9112 2.2: a bare LF is not a line terminator here; it is how requests are smuggled.
