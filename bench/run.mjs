@@ -41,6 +41,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --servers <list>      comma list of lib,http,fastify,nginx (default all; http is always kept)
   --scenarios <list>    comma list of get,close,pipeline,post4k,chunked (default all)
   --no-readme           do not rewrite the results section of bench/README.md
+  --from <json>         measure nothing: rewrite the outputs (and README for a full run) from an earlier run's JSON
   --no-install          do not install missing bench packages, wrk, nginx or Node 26
   -h, --help`;
 
@@ -56,6 +57,7 @@ const { values: opts } = parseArgs({
     servers: { type: "string" },
     scenarios: { type: "string" },
     "no-readme": { type: "boolean", default: false },
+    from: { type: "string" },
     "no-install": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -80,9 +82,6 @@ const ROUNDS = int(opts.rounds, quick ? 1 : 3, "rounds", 1);
 const WARMUP = int(opts.warmup, 1, "warmup", 0);
 const CONNECTIONS = int(opts.connections, 50, "connections", 1);
 const IDLE = int(opts.idle, quick ? 1000 : 5000, "idle", 0);
-const WRITE_README = !quick && !opts["no-readme"];
-const OUT_NAME = quick ? "quick" : "latest";
-const SVG_NAME = quick ? "quick-ratios.svg" : "ratios.svg";
 
 const { SCENARIOS, KINDS, aggregate, flaggedCells, errorCells, markdownTable, ratiosSvg, SPREAD_LIMIT } = await import(
   "./lib/report.mjs"
@@ -116,6 +115,23 @@ const scenariosWanted = SCENARIOS.filter((s) =>
 // ---- setup: packages, tools ------------------------------------------------------
 
 const log = (...a) => console.log(...a);
+const pctOf = (x) => (x === null || x === undefined ? "?" : `${Math.round(x * 100)}%`);
+
+if (opts.from) {
+  // Re-render the report of an earlier run from its JSON, measuring nothing.
+  const d = JSON.parse(readFileSync(resolve(opts.from), "utf8"));
+  d.settings.connections ??= Number(/-c(\d+)/.exec(d.settings.wrk)?.[1] ?? 50);
+  writeReport({
+    machine: d.machine,
+    settings: d.settings,
+    samples: d.samples,
+    memSamples: d.memory,
+    sanityProblems: d.sanity,
+    libCounters: d.libCounters,
+    versions: d.machine.node.map((version) => ({ version, major: version.replace(/^v/, "").split(".")[0] })),
+  });
+  process.exit(0);
+}
 const sh = (cmd, args, options = {}) =>
   execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...options });
 
@@ -225,6 +241,14 @@ const gitCommit = (() => {
   }
 })();
 
+const srcDirty = (() => {
+  try {
+    return sh("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT }).trim() !== "";
+  } catch {
+    return null;
+  }
+})();
+
 const machine = {
   date: new Date().toISOString(),
   nproc: cores,
@@ -237,6 +261,8 @@ const machine = {
   nginx: nginxVersion,
   fastify: fastifyVersion,
   commit: gitCommit,
+  // dist/ is built from the working tree: src/ may hold changes not yet committed.
+  srcDirty,
 };
 
 const settings = {
@@ -247,6 +273,7 @@ const settings = {
   wrk: `taskset -c 1 wrk -t1 -c${CONNECTIONS} -d${DURATION}s -s bench/wrk/<scenario>.lua http://127.0.0.1:<port>/`,
   servers: "taskset -c 0 (node --expose-gc bench/server.mjs <kind> | nginx -p <tmp> -c <tmp>/nginx.conf)",
   idleConnections: IDLE,
+  connections: CONNECTIONS,
   pinned: PIN,
 };
 
@@ -546,7 +573,6 @@ async function measureIdle(spec, round) {
 
 // ---- the run -----------------------------------------------------------------------------------
 
-const pctOf = (x) => (x === null || x === undefined ? "?" : `${Math.round(x * 100)}%`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const estimateSeconds =
   ROUNDS *
@@ -693,90 +719,106 @@ machine.loadavgEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
   machine.serverCpu = ok.length ? Number(median(ok.map((s) => s.serverCpu)).toFixed(2)) : null;
 }
 
+writeReport({ machine, settings, samples, memSamples, sanityProblems, libCounters, versions });
+await cleanupAndExit(0);
+
 // ---- report -----------------------------------------------------------------------------------
 
-const majors = versions.map((v) => v.major);
-const cells = aggregate(samples, memSamples, majors, ROUNDS);
-const flags = flaggedCells(cells);
-const errors = errorCells([...samples, ...memSamples]);
-const tables = versions.map((v) => markdownTable(cells, v.major, v.version));
+/** Medians, ratios, flags; print them and write the JSON, the SVG and (full runs) the README section. */
+function writeReport({ machine, settings, samples, memSamples, sanityProblems, libCounters, versions }) {
+  const ROUNDS = settings.rounds;
+  const DURATION = settings.durationSeconds;
+  const WARMUP = settings.warmupSeconds;
+  const CONNECTIONS = settings.connections;
+  const IDLE = settings.idleConnections;
+  const quick = settings.quick;
+  const WRITE_README = !quick && !opts["no-readme"];
+  const OUT_NAME = quick ? "quick" : "latest";
+  const SVG_NAME = quick ? "quick-ratios.svg" : "ratios.svg";
+  const majors = versions.map((v) => v.major);
+  const cells = aggregate(samples, memSamples, majors, ROUNDS);
+  const flags = flaggedCells(cells);
+  const errors = errorCells([...samples, ...memSamples]);
+  const tables = versions.map((v) => markdownTable(cells, v.major, v.version));
 
-const metaLine = `${machine.date.slice(0, 10)}, ${machine.nproc}× ${machine.cpu}, ${ROUNDS} round(s) × ${DURATION} s, wrk -t1 -c${CONNECTIONS}, ${IDLE} idle conns, load ${machine.loadavgStart[0]}→${machine.loadavgEnd[0]}`;
-const resultsDir = join(HERE, "results");
-mkdirSync(resultsDir, { recursive: true });
-const svgPath = join(resultsDir, SVG_NAME);
-writeFileSync(svgPath, ratiosSvg(cells, versions, metaLine));
+  const metaLine = `${machine.date.slice(0, 10)}, ${machine.nproc}× ${machine.cpu}, ${ROUNDS} round(s) × ${DURATION} s, wrk -t1 -c${CONNECTIONS}, ${IDLE} idle conns, load ${machine.loadavgStart[0]}→${machine.loadavgEnd[0]}`;
+  const resultsDir = join(HERE, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const svgPath = join(resultsDir, SVG_NAME);
+  writeFileSync(svgPath, ratiosSvg(cells, versions, metaLine));
 
-const summary = {
-  runFlagged: flags.length > 0,
-  machine,
-  settings,
-  flagged: flags,
-  spreadLimit: SPREAD_LIMIT,
-  errors,
-  sanity: sanityProblems,
-  libCounters,
-  cells,
-  samples,
-  memory: memSamples,
-};
-const jsonPath = join(resultsDir, `${OUT_NAME}.json`);
-writeFileSync(jsonPath, `${JSON.stringify(summary, null, 2)}\n`);
+  const summary = {
+    runFlagged: flags.length > 0,
+    machine,
+    settings,
+    flagged: flags,
+    spreadLimit: SPREAD_LIMIT,
+    errors,
+    sanity: sanityProblems,
+    libCounters,
+    cells,
+    samples,
+    memory: memSamples,
+  };
+  const jsonPath = join(resultsDir, `${OUT_NAME}.json`);
+  writeFileSync(jsonPath, `${JSON.stringify(summary, null, 2)}\n`);
 
-const machineMd = [
-  `- Date: ${machine.date}; commit ${machine.commit}; ${quick ? "**quick run**" : "full run"}: ${ROUNDS} round(s), ${DURATION} s per cell after ${WARMUP} s of warm-up, \`wrk -t1 -c${CONNECTIONS}\`, ${IDLE} idle connections.`,
-  `- Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}; load average ${machine.loadavgStart.join(" / ")} at the start, ${machine.loadavgEnd.join(" / ")} at the end.`,
-  `- Node ${machine.node.join(" and ")}; ${machine.wrk}; ${machine.nginx ?? "no nginx"}; fastify ${machine.fastify}.`,
-  `- While wrk ran (medians over the cells): the server used ${pctOf(machine.serverCpu)} of core 0, other processes ${pctOf(machine.otherLoadCore0)} of core 0; core 1 (wrk and others) was ${pctOf(machine.busyCore1)} busy. A server below ~95% was not the only limit: the client or other processes were.`,
-].join("\n");
-const flagsMd =
-  flags.length === 0
-    ? ROUNDS < 2
-      ? "- One round only: no spread to check."
-      : `- No cell's rounds disagree by more than ${SPREAD_LIMIT * 100}%.`
-    : [
-        `- ⚠ **This run is flagged: ${flags.length} cell(s)** whose rounds disagree by more than ${SPREAD_LIMIT * 100}% (in the value or in the ratio to node:http):`,
-        ...flags.map((f) => `  - ${f}`),
-      ].join("\n");
-const errorsMd =
-  errors.length === 0 && Object.keys(sanityProblems).length === 0
-    ? "- No wrk errors (connect, read, write, time-out, non-2xx/3xx) and every sanity check passed."
-    : [
-        "- Errors and failed checks:",
-        ...errors.map((e) => `  - ${e}`),
-        ...Object.entries(sanityProblems).flatMap(([id, p]) => p.map((x) => `  - sanity ${id}: ${x}`)),
-      ].join("\n");
+  const machineMd = [
+    `- Date: ${machine.date}; commit ${machine.commit}${machine.srcDirty ? " with uncommitted changes in src/" : ""}; ${quick ? "**quick run**" : "full run"}: ${ROUNDS} round(s), ${DURATION} s per cell after ${WARMUP} s of warm-up, \`wrk -t1 -c${CONNECTIONS}\`, ${IDLE} idle connections.`,
+    `- Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}; load average ${machine.loadavgStart.join(" / ")} at the start, ${machine.loadavgEnd.join(" / ")} at the end.`,
+    `- Node ${machine.node.join(" and ")}; ${machine.wrk}; ${machine.nginx ?? "no nginx"}; fastify ${machine.fastify}.`,
+    `- While wrk ran (medians over the cells): the server used ${pctOf(machine.serverCpu)} of core 0, other processes ${pctOf(machine.otherLoadCore0)} of core 0; core 1 (wrk and others) was ${pctOf(machine.busyCore1)} busy. A server below ~95% was not the only limit: the client or other processes were.`,
+  ].join("\n");
+  const flagsMd =
+    flags.length === 0
+      ? ROUNDS < 2
+        ? "- One round only: no spread to check."
+        : `- No cell's rounds disagree by more than ${SPREAD_LIMIT * 100}%.`
+      : `- ⚠ **This run is flagged: ${flags.length} cell(s)** whose rounds disagree by more than ${SPREAD_LIMIT * 100}% (in the value or in the ratio to node:http); they are listed under the chart.`;
+  const flagsList = flags.map((f) => `- ${f}`).join("\n");
+  const flagsDetails =
+    flags.length === 0
+      ? []
+      : ["<details><summary>The flagged cells, round by round</summary>", "", flagsList, "", "</details>", ""];
+  const errorsMd =
+    errors.length === 0 && Object.keys(sanityProblems).length === 0
+      ? "- No wrk errors (connect, read, write, time-out, non-2xx/3xx) and every sanity check passed."
+      : [
+          "- Errors and failed checks:",
+          ...errors.map((e) => `  - ${e}`),
+          ...Object.entries(sanityProblems).flatMap(([id, p]) => p.map((x) => `  - sanity ${id}: ${x}`)),
+        ].join("\n");
 
-const section = [
-  "<!-- results:start (written by bench/run.mjs; do not edit by hand) -->",
-  "",
-  machineMd,
-  flagsMd,
-  errorsMd,
-  "",
-  "Each cell: the median over the rounds, and in brackets the median of the same-round ratios to node:http on the same Node (req/s: higher is better; p99 and memory: lower is better). ⚠ marks a flagged cell.",
-  "",
-  ...tables.flatMap((t) => [t, ""]),
-  `![Ratios to node:http](results/${SVG_NAME})`,
-  "",
-  `Raw numbers of every round: [results/${OUT_NAME}.json](results/${OUT_NAME}.json).`,
-  "",
-  "<!-- results:end -->",
-].join("\n");
+  const section = [
+    "<!-- results:start (written by bench/run.mjs; do not edit by hand) -->",
+    "",
+    machineMd,
+    flagsMd,
+    errorsMd,
+    "",
+    "Each cell: the median over the rounds, and in brackets the median of the same-round ratios to node:http on the same Node (req/s: higher is better; p99 and memory: lower is better). ⚠ marks a flagged cell.",
+    "",
+    ...tables.flatMap((t) => [t, ""]),
+    `![Ratios to node:http](results/${SVG_NAME})`,
+    "",
+    ...flagsDetails,
+    `Raw numbers of every round: [results/${OUT_NAME}.json](results/${OUT_NAME}.json).`,
+    "",
+    "<!-- results:end -->",
+  ].join("\n");
 
-log(`\n${machineMd}\n${flagsMd}\n${errorsMd}\n`);
-for (const t of tables) log(`${t}\n`);
-log(`wrote ${relative(ROOT, jsonPath)} and ${relative(ROOT, svgPath)}`);
+  log(`\n${machineMd}\n${flagsMd}\n${flagsList}\n${errorsMd}\n`);
+  for (const t of tables) log(`${t}\n`);
+  log(`wrote ${relative(ROOT, jsonPath)} and ${relative(ROOT, svgPath)}`);
 
-if (WRITE_README) {
-  const readmePath = join(HERE, "README.md");
-  const readme = existsSync(readmePath) ? readFileSync(readmePath, "utf8") : "# Benchmarks\n";
-  const re = /<!-- results:start[\s\S]*?<!-- results:end -->/;
-  writeFileSync(
-    readmePath,
-    re.test(readme) ? readme.replace(re, () => section) : `${readme.trimEnd()}\n\n## Latest results\n\n${section}\n`,
-  );
-  log(`wrote the results section of ${relative(ROOT, readmePath)}`);
+  if (WRITE_README) {
+    const readmePath = join(HERE, "README.md");
+    const readme = existsSync(readmePath) ? readFileSync(readmePath, "utf8") : "# Benchmarks\n";
+    const re = /<!-- results:start[\s\S]*?<!-- results:end -->/;
+    writeFileSync(
+      readmePath,
+      re.test(readme) ? readme.replace(re, () => section) : `${readme.trimEnd()}\n\n## Latest results\n\n${section}\n`,
+    );
+    log(`wrote the results section of ${relative(ROOT, readmePath)}`);
+  }
 }
-
-await cleanupAndExit(0);

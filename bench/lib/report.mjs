@@ -217,7 +217,10 @@ export function ratiosSvg(cells, versions, meta) {
     parts.push(`<text x="${lx + 17}" y="64">${esc(k.title)}</text>`);
     lx += 110;
   }
-  parts.push(`<text x="${lx + 10}" y="64" fill="#444">⚠ = rounds disagree by more than 25%</text>`);
+  parts.push(
+    `<rect x="${lx + 10}" y="54" width="12" height="12" fill="#888" fill-opacity="0.35" stroke="#888" stroke-dasharray="2 2"/>`,
+    `<text x="${lx + 27}" y="64" fill="#444">faded, with ⚠: flagged (rounds disagree by more than 25%)</text>`,
+  );
   versions.forEach(({ major, version }, row) => {
     const y0 = top + row * (panelH + gap);
     const panels = [
@@ -265,10 +268,18 @@ export function ratiosSvg(cells, versions, meta) {
           const y2 = yOf(Math.min(Math.max(r, 2 ** minExp), 2 ** maxExp));
           const yTop = Math.min(y1, y2);
           const h = Math.max(1, Math.abs(y2 - y1));
-          const mark = c.flagged || c.ratioFlagged ? "⚠" : "";
-          parts.push(`<rect x="${bx + 1}" y="${yTop}" width="${bw - 2}" height="${h}" fill="${COLORS[k.id]}"><title>${esc(`${k.title}, ${g.label}: ${r.toFixed(2)}×`)}</title></rect>`);
+          const flagged = c.flagged || c.ratioFlagged;
+          const style = flagged ? ` fill-opacity="0.35" stroke="${COLORS[k.id]}" stroke-dasharray="2 2"` : "";
+          const tip = `${k.title}, ${g.label}: ${r.toFixed(2)}×${flagged ? " (flagged)" : ""}`;
+          parts.push(
+            `<rect x="${bx + 1}" y="${yTop}" width="${bw - 2}" height="${h}" fill="${COLORS[k.id]}"${style}><title>${esc(tip)}</title></rect>`,
+          );
           const ty = r >= 1 ? yTop - 3 : yTop + h + 10;
-          parts.push(`<text x="${bx + bw / 2}" y="${ty}" text-anchor="middle" font-size="9">${r.toFixed(2)}${mark}</text>`);
+          parts.push(`<text x="${bx + bw / 2}" y="${ty}" text-anchor="middle" font-size="9">${r.toFixed(2)}</text>`);
+          if (flagged) {
+            const my = r >= 1 ? ty - 10 : ty + 10;
+            parts.push(`<text x="${bx + bw / 2}" y="${my}" text-anchor="middle" font-size="9" fill="#b7791f">⚠</text>`);
+          }
         });
         const lx2 = plotL + gi * gw + gw / 2;
         parts.push(`<text x="${lx2}" y="${plotB + 14}" text-anchor="end" font-size="10" transform="rotate(-25 ${lx2} ${plotB + 14})">${esc(g.label)}</text>`);
