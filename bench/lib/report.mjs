@@ -152,6 +152,7 @@ export function markdownTable(cells, major, nodeVersion) {
   const rule = `| --- | --- | ${KINDS.map(() => "---:").join(" | ")} |`;
   const rows = [];
   for (const { metric, kinds } of Object.values(metrics)) {
+    if (Object.keys(kinds).length === 0) continue; // a scenario this run left out
     const cols = KINDS.map(({ id }) => {
       const c = kinds[id];
       if (!c) return "n/a";
