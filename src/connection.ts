@@ -169,15 +169,18 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     counters.pending--;
     counters.queued++;
     counters.requests++;
-    this.#queue.push(new Exchange(bytes, flags, this));
+    const ex = new Exchange(bytes, flags, this);
+    this.#queue.push(ex);
     this.#requests++;
     const max = this.#owner.limits.maxRequestsPerConnection;
     // RFC 9112 9.6: after a request that says close, no further request is read.
     if (
       flags & (REQUEST_FLAGS.CLOSE | REQUEST_FLAGS.CONNECT) ||
       (flags & REQUEST_FLAGS.HTTP10 && !(flags & REQUEST_FLAGS.KEEP_ALIVE)) ||
-      (max > 0 && this.#requests >= max)
+      (max > 0 && this.#requests >= max) ||
+      this.#owner.limits.keepAliveTimeoutMs === 0
     ) {
+      ex.lastOnConnection = true;
       this.#closeAfter = true;
       return false;
     }

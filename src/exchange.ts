@@ -17,6 +17,14 @@ export interface CallbackContext {
   readonly signal: AbortSignal;
   /** True once RouteClose was called: answer with `Connection: close`. */
   readonly draining: boolean;
+  /**
+   * True when the connection closes after this response whatever it says: the
+   * request asked for it (`Connection: close`, or HTTP/1.0 without keep-alive),
+   * it is the last one maxRequestsPerConnection allows, or the listener drains.
+   * RFC 9112 9.6: the response should then say `Connection: close` (the
+   * response helpers add it when given the context).
+   */
+  readonly willClose: boolean;
 }
 
 /** What the listener knows that a context reports. */
@@ -85,6 +93,10 @@ class RequestContext implements CallbackContext {
   get draining(): boolean {
     return this.#exchange.host.draining;
   }
+
+  get willClose(): boolean {
+    return this.#exchange.lastOnConnection || this.#exchange.host.draining;
+  }
 }
 
 export class Exchange {
@@ -100,6 +112,8 @@ export class Exchange {
   response: Buffer | null = null;
   /** When the callback started (ms, performance clock), for its time limit. */
   startedAt = 0;
+  /** No request is read after this one on its connection. */
+  lastOnConnection = false;
   /** It ran past its limit: answered 503, still counted running until the 503 goes out. */
   timedOut = false;
   /** Neighbours in the listener's list of running callbacks, oldest first. */

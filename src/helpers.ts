@@ -100,7 +100,7 @@ export interface ResponseInit {
   reason?: string;
   headers?: Record<string, string | number> | Array<[string, string | number]>;
   body?: string | Uint8Array;
-  /** The callback's context: while the listener drains, `Connection: close` is added. */
+  /** The callback's context: when the connection closes after this response (context.willClose), `Connection: close` is added. */
   context?: CallbackContext;
   /** Add `Connection: close`. */
   close?: boolean;
@@ -111,7 +111,8 @@ export interface ResponseInit {
 /**
  * Build a raw HTTP/1.1 response: status line, the given headers, a
  * Content-Length for the body (unless a header sets one, or Transfer-Encoding),
- * `Connection: close` when asked or when the context says the listener drains.
+ * `Connection: close` when asked, or when the context says the connection
+ * closes after this response (the request asked for it, or the listener drains).
  * With `head`, the body is left out but its Content-Length stays (a HEAD answer).
  * @throws CallbackHttpError ERR_ARG_TYPE for a status that is not 3 digits, a
  * header holding a line break, or a body on a 1xx, 204 or 304 response.
@@ -148,7 +149,9 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
     throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: a ${status} response has no body`);
   }
   if (!hasLength && !noBody) head += `Content-Length: ${body.length}\r\n`;
-  if (!hasConnection && (init.close || init.context?.draining)) head += "Connection: close\r\n";
+  if (!hasConnection && (init.close || init.context?.willClose || init.context?.draining)) {
+    head += "Connection: close\r\n";
+  }
   head += "\r\n";
   if (body.length === 0 || init.head) return Buffer.from(head, "latin1");
   return Buffer.concat([Buffer.from(head, "latin1"), body]);

@@ -23,6 +23,7 @@ class WorkerContext implements CallbackContext {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly draining: boolean;
+  readonly willClose: boolean;
   #abort: AbortController | null = null;
 
   constructor(msg: RunMessage) {
@@ -30,6 +31,7 @@ class WorkerContext implements CallbackContext {
     this.remoteAddress = msg.remoteAddress;
     this.remotePort = msg.remotePort;
     this.draining = msg.draining;
+    this.willClose = msg.willClose;
   }
 
   get signal(): AbortSignal {

@@ -41,6 +41,8 @@ export type ToWorker =
       readonly remotePort: number;
       /** RouteClose had been called when the request was dispatched. */
       readonly draining: boolean;
+      /** The connection closes after this response (CallbackContext.willClose). */
+      readonly willClose: boolean;
     }
   /** The request's signal fired on the main thread (its connection was lost, or Close). */
   | { readonly type: "abort"; readonly id: number; readonly name: string; readonly message: string };
@@ -226,6 +228,7 @@ export class WorkerPool implements CallbackRunner {
       remoteAddress: host.remoteAddress(),
       remotePort: host.remotePort(),
       draining: host.draining,
+      willClose: ex.context.willClose,
     };
     worker.thread.postMessage(message, [copy.buffer]);
   }

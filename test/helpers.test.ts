@@ -72,6 +72,7 @@ describe("buildResponse", () => {
       remotePort: 0,
       signal: new AbortController().signal,
       draining: true,
+      willClose: true,
     };
     assert.equal(
       textResponse(200, "x", context).toString(),

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
-import { callback, callbackhttp } from "../src/index.js";
+import { buildResponse, callback, callbackhttp } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -384,6 +384,25 @@ describe("callback results and time limit", () => {
     assert.equal(s.address, "127.0.0.1");
     assert.ok(s.port > 0);
     assert.equal(s.draining, false);
+    await callbackhttp.Close(lid);
+  });
+
+  test("context.willClose tells the callback when the connection closes after its response", async () => {
+    const seen: boolean[] = [];
+    callback("WillClose", (_r, ctx) => {
+      seen.push(ctx.willClose);
+      return buildResponse({ body: "x", context: ctx });
+    });
+    const lid = await callbackhttp.Open("WillClose", -1, 0);
+    const port = callbackhttp.Port(lid);
+    const kept = await sendRaw(port, [GET], { timeoutMs: 300 });
+    assert.equal(kept.data.toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+    const closing = await sendRaw(port, ["GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"]);
+    assert.equal(closing.data.toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+    assert.ok(closing.closed);
+    const old = await sendRaw(port, ["GET / HTTP/1.0\r\n\r\n"]);
+    assert.match(old.data.toString("latin1"), /Connection: close/);
+    assert.deepEqual(seen, [false, true, true]);
     await callbackhttp.Close(lid);
   });
 
