@@ -350,7 +350,11 @@ export class RequestFramer {
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
     if (
       e - v !== 8 ||
-      buf.compare(HTTP_SLASH, 0, 5, v, v + 5) !== 0 ||
+      buf[v] !== 0x48 ||
+      buf[v + 1] !== 0x54 ||
+      buf[v + 2] !== 0x54 ||
+      buf[v + 3] !== 0x50 ||
+      buf[v + 4] !== 0x2f ||
       buf[v + 6] !== 0x2e ||
       !isDigitByte(buf[v + 5]!) ||
       !isDigitByte(buf[v + 7]!)
@@ -695,7 +699,6 @@ export class RequestFramer {
   }
 }
 
-const HTTP_SLASH = Buffer.from("HTTP/");
 const METHOD_OTHER = 0;
 const METHOD_HEAD = 1;
 const METHOD_CONNECT = 2;
