@@ -9,8 +9,6 @@
 import { REQUEST_FLAGS } from "./framer.js";
 import { COLON, CR, equalsLower, HEX, LF, SP, TOKEN } from "./http-tokens.js";
 
-const CRLFCRLF = Buffer.from("\r\n\r\n");
-
 /**
  * True when the connection may stay open after `response`, the answer to a
  * request framed with `requestFlags`: the request allows it (HTTP/1.1 without
@@ -57,7 +55,24 @@ interface ResponseHead {
   length: number;
 }
 
-/** status-line = HTTP-version SP status-code SP [ reason-phrase ], then the fields (RFC 9112 4). */
+/** readHead fills this one object: it runs to completion before anyone reads it, and nothing is allocated per response. */
+const head: ResponseHead = {
+  status: 0,
+  minor: 0,
+  bodyStart: 0,
+  close: false,
+  keepAlive: false,
+  chunked: false,
+  teOther: false,
+  length: -1,
+};
+
+/**
+ * status-line = HTTP-version SP status-code SP [ reason-phrase ], then the
+ * fields, each line ended by CRLF, then an empty line (RFC 9112 4, 5).
+ * One pass over the lines; null when the head is not one a client would read
+ * the same way.
+ */
 function readHead(buf: Buffer, at: number): ResponseHead | null {
   // "HTTP/1." byte by byte: Buffer#compare costs more than the check itself.
   if (
@@ -80,22 +95,24 @@ function readHead(buf: Buffer, at: number): ResponseHead | null {
     if (d < 0 || d > 9) return null;
     status = status * 10 + d;
   }
-  const headEnd = buf.indexOf(CRLFCRLF, at);
-  if (headEnd < 0) return null;
-  const head: ResponseHead = {
-    status,
-    minor: minorByte - 0x30,
-    bodyStart: headEnd + 4,
-    close: false,
-    keepAlive: false,
-    chunked: false,
-    teOther: false,
-    length: -1,
-  };
-  let line = buf.indexOf(LF, at) + 1;
-  while (line < headEnd + 2) {
-    const eol = buf.indexOf(LF, line);
+  head.status = status;
+  head.minor = minorByte - 0x30;
+  head.close = false;
+  head.keepAlive = false;
+  head.chunked = false;
+  head.teOther = false;
+  head.length = -1;
+  let eol = buf.indexOf(LF, at + 12);
+  if (eol < 0 || buf[eol - 1] !== CR) return null;
+  for (;;) {
+    const line = eol + 1;
+    eol = buf.indexOf(LF, line);
+    if (eol < 0 || buf[eol - 1] !== CR) return null;
     const e = eol - 1;
+    if (e === line) {
+      head.bodyStart = eol + 1;
+      return head;
+    }
     let i = line;
     while (i < e && TOKEN[buf[i]!]) i++;
     if (buf[i] !== COLON || i === line) return null;
@@ -125,9 +142,7 @@ function readHead(buf: Buffer, at: number): ResponseHead | null {
       head.chunked = isChunked;
       head.teOther = !isChunked;
     }
-    line = eol + 1;
   }
-  return head;
 }
 
 function readConnection(buf: Buffer, s: number, e: number, head: ResponseHead): void {

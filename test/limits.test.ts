@@ -257,6 +257,8 @@ describe("keep-alive and pipelining", () => {
       true,
     ],
     ["not an HTTP response (echo)", GET, GET, false],
+    ["response whose lines end in bare LF", GET, "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", false],
+    ["response with a bare LF inside its head", GET, "HTTP/1.1 200 OK\r\nX: 1\nContent-Length: 2\r\n\r\nok", false],
   ];
   for (const [name, request, response, keeps] of cases) {
     test(`keep-alive ${keeps ? "kept" : "closed"}: ${name}`, async () => {
