@@ -78,11 +78,12 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   #out: Buffer[] | null = null;
   #outCount = 0;
   /** Responses in each write still in flight, in write order. */
-  #batchFirst = 0;
-  /** Sizes of the batches after the first, when more than one write is in flight. */
-  #batchMore: number[] | null = null;
+  /** Responses handed to the socket that it has not written yet. */
   #unwritten = 0;
-  #unwrittenBatches = 0;
+  /** Of those, how many an empty marker write, queued behind them, will report written (0: no marker). */
+  #marked = 0;
+  /** Bumped when everything unwritten was accounted at once: older markers then report nothing. */
+  #markGeneration = 0;
   /** The framer holds a started, unfinished request (counted pending and active). */
   #partial = false;
   #started = 0;
@@ -255,9 +256,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#unwritten = 0;
     this.#outCount = 0;
     this.#out = null;
-    this.#batchFirst = 0;
-    this.#batchMore = null;
-    this.#unwrittenBatches = 0;
+    this.#marked = 0;
     for (const ex of this.#queue) {
       if (ex.state === EXCHANGE_STATE.RUNNING) {
         // Still in its callback: it stays running and active until it settles (settled()).
@@ -274,18 +273,41 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#owner.connectionClosed(this);
   }
 
-  #onWritten = (): void => {
-    if (this.#closed) return;
-    const n = this.#batchFirst;
-    this.#batchFirst = this.#batchMore?.shift() ?? 0;
-    this.#unwrittenBatches--;
+  /**
+   * `n` responses are written. Accounted as soon as the socket has taken the
+   * bytes: at once when the write completed synchronously (the usual case), else
+   * when an empty marker write queued behind them completes.
+   */
+  #written(n: number): void {
     this.#unwritten -= n;
     this.#counters.endActive(n);
     if (this.#readPaused && this.#socket.writableLength === 0 && this.#queue.length < MAX_QUEUED_PER_CONNECTION) {
       this.#resumeReading();
     }
     if (this.idle && !this.#ending && !this.#closeAfter) this.#owner.idleList.add(this);
-  };
+  }
+
+  #markerDone(generation: number): void {
+    if (this.#closed || generation !== this.#markGeneration) return;
+    const n = this.#marked;
+    this.#marked = 0;
+    if (n > 0) this.#written(n);
+    this.#watchUnwritten();
+  }
+
+  /** Learn when what is still unwritten gets written, without a callback on every write. */
+  #watchUnwritten(): void {
+    const pending = this.#unwritten - this.#marked;
+    if (pending === 0 || this.#marked > 0 || this.#closed) return;
+    if (this.#socket.writableLength === 0) {
+      this.#written(pending);
+      return;
+    }
+    this.#marked = pending;
+    const generation = this.#markGeneration;
+    // Rare (the socket is buffering): a closure per marker is fine here.
+    this.#socket.write(EMPTY, () => this.#markerDone(generation));
+  }
 
   // ---- the request queue ----------------------------------------------------
 
@@ -392,13 +414,20 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
       const n = this.#outCount;
       this.#out = null;
       this.#outCount = 0;
-      // Write callbacks come in write order: the oldest batch in flight completes first.
-      if (this.#unwrittenBatches++ === 0) this.#batchFirst = n;
-      else (this.#batchMore ??= []).push(n);
       this.#unwritten += n;
       // One write per batch: a pipelined batch is joined first, which costs less
       // than a writev of many small buffers through the stream machinery.
-      const ok = socket.write(out.length === 1 ? out[0]! : Buffer.concat(out), this.#onWritten);
+      const ok = socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+      if (socket.writableLength === 0) {
+        // The socket took every byte synchronously: this batch and any before it are written.
+        if (this.#marked > 0) {
+          this.#marked = 0;
+          this.#markGeneration++;
+        }
+        this.#written(this.#unwritten);
+      } else {
+        this.#watchUnwritten();
+      }
       if (!ok) this.#pauseReading();
     }
     this.#finishIfDone();

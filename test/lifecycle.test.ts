@@ -151,6 +151,29 @@ describe("counters under traffic", () => {
     await callbackhttp.Close(lid);
   });
 
+  test("a response a slow client has not read yet stays active until the socket has written it", async () => {
+    const body = Buffer.alloc(32 * 1024 * 1024, 0x61);
+    const big = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+    callback("Big", () => big);
+    const lid = await callbackhttp.Open("Big", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    socket.pause();
+    socket.write(GET + GET);
+    await until(() => callbackhttp.Running(lid) === 0 && callbackhttp.Queued(lid) === 0, "both callbacks to run");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(callbackhttp.Drained(lid), 0);
+    assert.equal(await callbackhttp.WaitDrained(lid, 50), 0);
+    let received = 0;
+    socket.on("data", (d: Buffer) => {
+      received += d.length;
+    });
+    socket.resume();
+    assert.equal(await callbackhttp.WaitDrained(lid, 10000), 1);
+    await until(() => received === 2 * big.length, "both responses");
+    socket.destroy();
+    await callbackhttp.Close(lid);
+  });
+
   test("RouteInfo and RouteCloseInfo carry the live counters", async () => {
     const held = heldCallback("HeldInfo");
     const lid = await callbackhttp.Open("HeldInfo", 5000, 0);
