@@ -43,6 +43,36 @@ export function resultToResponse(result: unknown, ref: RequestRef): Buffer | nul
   return responseBytes(result);
 }
 
+/**
+ * Call `callback` and report its response (or null for a failure) through
+ * `settle(tag, ...)`, once: at once for a synchronous result, later for a
+ * Promise. Shared by the main-thread runner and the worker side; `tag` lets a
+ * caller pass one fixed `settle` rather than a closure per request.
+ */
+export function invokeCallback<T>(
+  callback: RequestCallback,
+  ref: RequestRef,
+  context: CallbackContext,
+  tag: T,
+  settle: (tag: T, response: Buffer | null) => void,
+): void {
+  let result: unknown;
+  try {
+    result = callback(ref, context);
+  } catch {
+    settle(tag, null);
+    return;
+  }
+  if (result !== null && typeof result === "object" && !(result instanceof Uint8Array) && isThenable(result)) {
+    result.then(
+      (value) => settle(tag, resultToResponse(value, ref)),
+      () => settle(tag, null),
+    );
+    return;
+  }
+  settle(tag, resultToResponse(result, ref));
+}
+
 export class MainThreadRunner implements CallbackRunner {
   readonly #callback: RequestCallback;
   readonly #settle: Settle;
@@ -53,22 +83,7 @@ export class MainThreadRunner implements CallbackRunner {
   }
 
   run(ex: Exchange): void {
-    const ref = ex.ref;
-    let result: unknown;
-    try {
-      result = this.#callback(ref, ex.context);
-    } catch {
-      this.#settle(ex, null);
-      return;
-    }
-    if (result !== null && typeof result === "object" && !(result instanceof Uint8Array) && isThenable(result)) {
-      result.then(
-        (value) => this.#settle(ex, resultToResponse(value, ref)),
-        () => this.#settle(ex, null),
-      );
-      return;
-    }
-    this.#settle(ex, resultToResponse(result, ref));
+    invokeCallback(this.#callback, ex.ref, ex.context, ex, this.#settle);
   }
 
   timedOut(): void {

@@ -11,7 +11,7 @@
  * worker from a .ts file.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type RequestCallback, resultToResponse } from "./callback-runner.js";
+import { invokeCallback, type RequestCallback } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./worker-pool.js";
 
@@ -78,25 +78,10 @@ function reply(id: number, bytes: Buffer | null): void {
 }
 
 function run(callback: RequestCallback, msg: RunMessage): void {
-  const id = msg.id;
   const context = new WorkerContext(msg);
   const ref = new WorkerRef(Buffer.from(msg.bytes), context);
-  running.set(id, context);
-  let result: unknown;
-  try {
-    result = callback(ref as unknown as RequestRef, context);
-  } catch {
-    reply(id, null);
-    return;
-  }
-  if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-    (result as PromiseLike<unknown>).then(
-      (value) => reply(id, resultToResponse(value, ref as unknown as RequestRef)),
-      () => reply(id, null),
-    );
-    return;
-  }
-  reply(id, resultToResponse(result, ref as unknown as RequestRef));
+  running.set(msg.id, context);
+  invokeCallback(callback, ref as unknown as RequestRef, context, msg.id, reply);
 }
 
 /** The export named `name`: a named export, or a property of the default export (a CommonJS module). */

@@ -4,10 +4,10 @@
  * answered, and the two-step shutdown (RouteClose, WaitRouteDrained, Close).
  */
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
 import { buildResponse, callback, callbackhttp } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
+import { collect, open, until } from "./support/socket-helpers.js";
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -24,29 +24,6 @@ function heldCallback(name: string): { release: () => void; started: () => numbe
     release: () => waiting.shift()?.(),
     started: () => started,
   };
-}
-
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: "127.0.0.1" }, () => resolve(s));
-    s.on("error", reject);
-  });
-}
-
-/** Poll a condition the event loop will make true (bounded). */
-async function until(condition: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function collect(socket: Socket): { text: () => string; closed: Promise<void> } {
-  const chunks: Buffer[] = [];
-  socket.on("data", (d) => chunks.push(d));
-  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  return { text: () => Buffer.concat(chunks).toString("latin1"), closed };
 }
 
 describe("counters under traffic", () => {

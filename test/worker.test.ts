@@ -10,13 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { connect, createServer, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { relative } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { callbackhttp, HttpListener } from "../src/index.js";
 import { workerThreadCount } from "../src/worker-pool.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
+import { collect, open, until as untilWithin } from "./support/socket-helpers.js";
 
 const HANDLERS = new URL("./fixtures/workers/handlers.js", import.meta.url);
 const THROWS_AT_LOAD = new URL("./fixtures/workers/throws-at-load.js", import.meta.url);
@@ -25,6 +26,9 @@ const EXITS_AT_LOAD = new URL("./fixtures/workers/exits-at-load.js", import.meta
 const HANDLERS_PATH = relative(process.cwd(), fileURLToPath(HANDLERS));
 
 const T = { timeout: 30_000 };
+
+/** Worker start-up and restarts take longer than main-thread work: wait up to 10 s. */
+const until = (condition: () => boolean, what: string, ms = 10_000): Promise<void> => untilWithin(condition, what, ms);
 
 const get = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 
@@ -46,30 +50,6 @@ async function request(port: number, path: string, timeoutMs = 10_000): Promise<
     text,
     ms: performance.now() - t0,
   };
-}
-
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: "127.0.0.1" }, () => resolve(s));
-    s.on("error", reject);
-  });
-}
-
-function collect(socket: Socket): { text: () => string; closed: Promise<void> } {
-  const chunks: Buffer[] = [];
-  socket.on("data", (d) => chunks.push(d));
-  socket.on("error", () => {});
-  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  return { text: () => Buffer.concat(chunks).toString("latin1"), closed };
-}
-
-/** Poll a condition the event loop will make true (bounded). */
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** A port nobody listens on right now. */

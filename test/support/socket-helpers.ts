@@ -1,0 +1,33 @@
+/**
+ * Test support: a connected socket, what it receives, and a bounded wait for a
+ * condition the event loop will make true. Shared by the lifecycle and worker
+ * tests.
+ */
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+
+/** A socket connected to 127.0.0.1:`port`. */
+export function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: "127.0.0.1" }, () => resolve(s));
+    s.on("error", reject);
+  });
+}
+
+/** Everything `socket` receives, and a promise of its close. */
+export function collect(socket: Socket): { text: () => string; closed: Promise<void> } {
+  const chunks: Buffer[] = [];
+  socket.on("data", (d) => chunks.push(d));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  return { text: () => Buffer.concat(chunks).toString("latin1"), closed };
+}
+
+/** Poll `condition` every 5 ms; fail naming `what` after `ms`. */
+export async function until(condition: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
