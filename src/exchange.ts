@@ -145,10 +145,14 @@ export class Exchange {
   }
 
   /** Abort the callback's signal, if it ever asked for one. */
+  /** The runner's hook for an abort (worker mode forwards it), without an AbortSignal listener per request. */
+  onAbort: ((ex: Exchange, name: string, message: string) => void) | null = null;
+
   abort(reason: string): void {
+    const name = reason === "timeout" ? "TimeoutError" : "AbortError";
     this.#abort ??= new AbortController();
-    if (!this.#abort.signal.aborted) {
-      this.#abort.abort(new DOMException(reason, reason === "timeout" ? "TimeoutError" : "AbortError"));
-    }
+    if (this.#abort.signal.aborted) return;
+    this.#abort.abort(new DOMException(reason, name));
+    this.onAbort?.(this, name, reason);
   }
 }

@@ -102,13 +102,11 @@ class Job {
   readonly id: number;
   readonly ex: Exchange;
   readonly worker: PoolWorker;
-  readonly onAbort: () => void;
 
-  constructor(id: number, ex: Exchange, worker: PoolWorker, onAbort: (job: Job) => void) {
+  constructor(id: number, ex: Exchange, worker: PoolWorker) {
     this.id = id;
     this.ex = ex;
     this.worker = worker;
-    this.onAbort = () => onAbort(this);
   }
 }
 
@@ -211,10 +209,10 @@ export class WorkerPool implements CallbackRunner {
       this.#settle(ex, null);
       return;
     }
-    const job = new Job(++this.#seq, ex, worker, this.#aborted);
+    const job = new Job(++this.#seq, ex, worker);
     worker.jobs.set(job.id, job);
     this.#jobs.set(ex, job);
-    ex.signal.addEventListener("abort", job.onAbort, { once: true });
+    ex.onAbort = this.#aborted;
     // One copy, into an ArrayBuffer of exactly the request's size that is then moved, not cloned:
     // ex.bytes may be a view of a larger pooled buffer, which postMessage would copy whole.
     const copy = new Uint8Array(ex.bytes.byteLength);
@@ -228,7 +226,7 @@ export class WorkerPool implements CallbackRunner {
       remoteAddress: host.remoteAddress(),
       remotePort: host.remotePort(),
       draining: host.draining,
-      willClose: ex.context.willClose,
+      willClose: ex.lastOnConnection || host.draining,
     };
     worker.thread.postMessage(message, [copy.buffer]);
   }
@@ -277,7 +275,7 @@ export class WorkerPool implements CallbackRunner {
   #forget(job: Job): void {
     job.worker.jobs.delete(job.id);
     this.#jobs.delete(job.ex);
-    job.ex.signal.removeEventListener("abort", job.onAbort);
+    job.ex.onAbort = null;
   }
 
   /**
@@ -285,17 +283,11 @@ export class WorkerPool implements CallbackRunner {
    * that a cooperative callback sees it too. One that ignores it is ended by close(), which the
    * listener calls once its callbacks settled or its closeTimeoutMs passed.
    */
-  readonly #aborted = (job: Job): void => {
-    const reason = job.ex.signal.reason as { name?: unknown; message?: unknown } | undefined;
-    const name = typeof reason?.name === "string" ? reason.name : "AbortError";
+  readonly #aborted = (ex: Exchange, name: string, reason: string): void => {
+    const job = this.#jobs.get(ex);
     // A time-out is followed at once by timedOut(), which ends the thread: nothing to tell.
-    if (name === "TimeoutError" || job.worker.gone) return;
-    const message: ToWorker = {
-      type: "abort",
-      id: job.id,
-      name,
-      message: typeof reason?.message === "string" ? reason.message : "aborted",
-    };
+    if (job === undefined || name === "TimeoutError" || job.worker.gone) return;
+    const message: ToWorker = { type: "abort", id: job.id, name, message: reason };
     job.worker.thread.postMessage(message);
   };
 
