@@ -13,7 +13,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type ResourceLimits, Worker } from "node:worker_threads";
+import { type ResourceLimits, Worker, type WorkerOptions } from "node:worker_threads";
 import type { CallbackRunner, Settle } from "./callback-runner.js";
 import { CallbackHttpError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
@@ -76,12 +76,16 @@ export function workerThreadCount(): number {
 }
 
 /**
- * The process's Node options, as a worker inherits them, minus `--input-type`:
- * it is meant for `-e` or stdin input, and a worker started from a file with
- * it fails ("--input-type can only be used with string input").
+ * The Node options for a worker: inherited as they are (undefined), except
+ * that `--input-type` must go: it is meant for `-e` or stdin input, and a
+ * worker started from a file with it fails ("--input-type can only be used
+ * with string input"). Only then is an explicit list passed, since Node checks
+ * an explicit list and refuses process-wide options in it (under Node 26's
+ * test runner the process has several).
  */
-function workerExecArgv(): string[] {
+function workerExecArgv(): string[] | undefined {
   const argv = process.execArgv;
+  if (!argv.some((arg) => arg === "--input-type" || arg.startsWith("--input-type="))) return undefined;
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -89,6 +93,16 @@ function workerExecArgv(): string[] {
     else if (!arg.startsWith("--input-type=")) out.push(arg);
   }
   return out;
+}
+
+/** A worker thread, falling back to no inherited options when Node refuses the list it was given. */
+function startThread(options: WorkerOptions): Worker {
+  try {
+    return new Worker(WORKER_ENTRY, options);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw err;
+    return new Worker(WORKER_ENTRY, { ...options, execArgv: [] });
+  }
 }
 
 /** Extra settings of a pool that the listener options do not (yet) carry. */
@@ -125,9 +139,10 @@ class PoolWorker {
 
   constructor(setup: WorkerSetup, settings: WorkerPoolSettings) {
     this.started = new Promise((resolve) => (this.#onStarted = resolve));
-    this.thread = new Worker(WORKER_ENTRY, {
+    const execArgv = workerExecArgv();
+    this.thread = startThread({
       workerData: setup,
-      execArgv: workerExecArgv(),
+      ...(execArgv ? { execArgv } : {}),
       ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
     });
     liveThreads++;
