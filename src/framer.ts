@@ -17,6 +17,7 @@ import {
   HEX,
   HTAB,
   isHostPort,
+  isHttpName,
   LF,
   SEMICOLON,
   SP,
@@ -350,11 +351,7 @@ export class RequestFramer {
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
     if (
       e - v !== 8 ||
-      buf[v] !== 0x48 ||
-      buf[v + 1] !== 0x54 ||
-      buf[v + 2] !== 0x54 ||
-      buf[v + 3] !== 0x50 ||
-      buf[v + 4] !== 0x2f ||
+      !isHttpName(buf, v) ||
       buf[v + 6] !== 0x2e ||
       !isDigitByte(buf[v + 5]!) ||
       !isDigitByte(buf[v + 7]!)

@@ -146,3 +146,13 @@ export function isHostPort(buf: Uint8Array, start: number, end: number, portRequ
   }
   return true;
 }
+
+/**
+ * Does `buf` hold "HTTP/" at `at`? Byte by byte: HTTP-name is case-sensitive
+ * (RFC 9112 2.3), and Buffer#compare costs a native call for five bytes.
+ */
+export function isHttpName(buf: Uint8Array, at: number): boolean {
+  return (
+    buf[at] === 0x48 && buf[at + 1] === 0x54 && buf[at + 2] === 0x54 && buf[at + 3] === 0x50 && buf[at + 4] === 0x2f
+  );
+}

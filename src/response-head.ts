@@ -7,7 +7,7 @@
  */
 
 import { REQUEST_FLAGS } from "./framer.js";
-import { COLON, CR, equalsLower, HEX, LF, SP, TOKEN } from "./http-tokens.js";
+import { COLON, CR, equalsLower, HEX, isHttpName, LF, SP, TOKEN } from "./http-tokens.js";
 
 /**
  * True when the connection may stay open after `response`, the answer to a
@@ -74,19 +74,7 @@ const head: ResponseHead = {
  * the same way.
  */
 function readHead(buf: Buffer, at: number): ResponseHead | null {
-  // "HTTP/1." byte by byte: Buffer#compare costs more than the check itself.
-  if (
-    buf.length - at < 12 ||
-    buf[at] !== 0x48 ||
-    buf[at + 1] !== 0x54 ||
-    buf[at + 2] !== 0x54 ||
-    buf[at + 3] !== 0x50 ||
-    buf[at + 4] !== 0x2f ||
-    buf[at + 5] !== 0x31 ||
-    buf[at + 6] !== 0x2e
-  ) {
-    return null;
-  }
+  if (buf.length - at < 12 || !isHttpName(buf, at) || buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return null;
   const minorByte = buf[at + 7]!;
   if ((minorByte !== 0x30 && minorByte !== 0x31) || buf[at + 8] !== SP) return null;
   let status = 0;
