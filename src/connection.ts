@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { CONTINUE_RESPONSE, cannedResponse } from "./canned-responses.js";
 import type { RequestCounters } from "./counters.js";
 import { EXCHANGE_STATE, Exchange, type ExchangeHost } from "./exchange.js";
-import { type FramerSink, REQUEST_FLAGS, RequestFramer } from "./framer.js";
+import { type FramerSink, REQUEST_FLAGS, type RequestFramer } from "./framer.js";
 import type { IdleList, IdleMember } from "./idle-list.js";
 import type { ListenerLimits } from "./options.js";
 import { responseKeepsAlive } from "./response-head.js";
@@ -23,6 +23,10 @@ export interface ConnectionOwner {
   readonly idleList: IdleList;
   /** RouteClose was called. */
   readonly draining: boolean;
+  /** A framer for a connection's next request (reset, bound to `sink`). */
+  takeFramer(sink: FramerSink): RequestFramer;
+  /** A framer back between requests, for another connection. */
+  releaseFramer(framer: RequestFramer): void;
   /** Start the callback of `ex`, or return false and call `conn.resume()` when a slot frees. */
   start(ex: Exchange, conn: Connection): boolean;
   connectionClosed(conn: Connection): void;
@@ -71,7 +75,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   readonly #socket: Socket;
   readonly #owner: ConnectionOwner;
   readonly #counters: RequestCounters;
-  readonly #framer: RequestFramer;
+  /** Taken from the owner when bytes arrive, given back between requests: an idle connection holds none. */
+  #framer: RequestFramer | null = null;
   /** Requests in arrival order; only the first may be running. */
   #queue: Exchange[] = [];
   /** Responses emitted but not yet handed to the socket. */
@@ -113,7 +118,6 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#socket = socket;
     this.#owner = owner;
     this.#counters = owner.counters;
-    this.#framer = new RequestFramer(this, owner.limits);
     (socket as ServedSocket)[kConnection] = this;
     socket.on("data", socketOnData);
     socket.on("end", socketOnEnd);
@@ -214,7 +218,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   handleData(chunk: Buffer): void {
     // After the last answer, input is read only to be discarded (see LINGER_MS).
     if (this.#closeAfter || this.#ending) return;
-    this.#framer.push(chunk);
+    const framer = (this.#framer ??= this.#owner.takeFramer(this));
+    framer.push(chunk);
     if (this.#partial && this.#timedStart !== this.#started) {
       this.#timedStart = this.#started;
       this.#requestStartedAt = now();
@@ -222,6 +227,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     }
     this.#pump();
     this.#flush();
+    if (framer.reusable && this.#framer === framer) {
+      this.#framer = null;
+      this.#owner.releaseFramer(framer);
+    }
     if (!this.#readPaused && this.#queue.length >= MAX_QUEUED_PER_CONNECTION) this.#pauseReading();
   }
 
@@ -233,7 +242,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     }
     // The client will send no more: an unfinished request can never complete.
     this.#dropPartial();
-    this.#framer.stop();
+    this.#framer?.stop();
     this.#closeAfter = true;
     this.#finishIfDone();
   }
@@ -361,7 +370,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
       ex.state = EXCHANGE_STATE.DROPPED;
     }
     this.#pumping = false;
-    if (this.#framer.needsContinue && queue.length === 0) {
+    if (this.#framer?.needsContinue && queue.length === 0) {
       this.#framer.continueSent();
       (this.#out ??= []).push(CONTINUE_RESPONSE);
     }
@@ -379,7 +388,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   /** This response ends the connection: later requests, even complete ones, go unanswered. */
   #stopReading(): void {
     this.#closeAfter = true;
-    this.#framer.stop();
+    this.#framer?.stop();
     this.#dropPartial();
     // In place: #pump walks this same array.
     const queue = this.#queue;
@@ -449,7 +458,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   forceClose(): void {
     if (this.#closed) return;
     this.#draining = true;
-    this.#framer.stop();
+    this.#framer?.stop();
     this.#dropPartial();
     for (const ex of this.#queue) {
       if (ex.state === EXCHANGE_STATE.QUEUED) {
@@ -477,7 +486,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
     this.#owner.idleList.remove(this);
-    this.#framer.stop();
+    this.#framer?.stop();
     this.#socket.end();
     this.#endedAt = now();
     this.#arm(this.#endedAt + LINGER_MS);
@@ -501,7 +510,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     if (this.#ending) return this.#endedAt + LINGER_MS;
     if (this.#partial) {
       let at = Number.POSITIVE_INFINITY;
-      if (limits.headersTimeoutMs > 0 && !this.#framer.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
+      if (limits.headersTimeoutMs > 0 && !this.#framer?.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
       return at;
     }
@@ -534,7 +543,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
       this.#partial = false;
       this.#counters.pending--;
       this.#counters.rejected++;
-      this.#framer.stop();
+      this.#framer?.stop();
       this.#reject(408);
       this.#pump();
       this.#flush();

@@ -95,7 +95,7 @@ const STOPPED = 9;
 const KNOWN_CODINGS = ["gzip", "x-gzip", "deflate", "compress", "x-compress"];
 
 export class RequestFramer {
-  readonly #sink: FramerSink;
+  #sink: FramerSink;
   readonly #maxHeaderBytes: number;
   readonly #maxBodyBytes: number;
 
@@ -147,6 +147,22 @@ export class RequestFramer {
 
   /** The caller sent the interim response: do not ask again. */
   continueSent(): void {
+    this.#continuePending = false;
+  }
+
+  /** Between requests, with nothing carried over: the framer may serve another connection. */
+  get reusable(): boolean {
+    return this.#state === IDLE && !this.#idleCr;
+  }
+
+  /** Start over for `sink`, as new: a listener keeps idle framers for its connections' next requests. */
+  reset(sink: FramerSink): void {
+    this.#sink = sink;
+    this.#state = IDLE;
+    this.#idleCr = false;
+    this.#parts = null;
+    this.#line = null;
+    this.#lineBytes = 0;
     this.#continuePending = false;
   }
 

@@ -13,6 +13,7 @@ import { Connection, type ConnectionOwner } from "./connection.js";
 import { RequestCounters } from "./counters.js";
 import { CallbackHttpError, describe } from "./errors.js";
 import { EXCHANGE_STATE, type Exchange } from "./exchange.js";
+import { type FramerSink, RequestFramer } from "./framer.js";
 import { IdleList } from "./idle-list.js";
 import { closeRecord, issueId, registerListener } from "./listener-registry.js";
 import { type ListenerLimits, type ListenerOptionsInput, resolveLimits } from "./options.js";
@@ -33,6 +34,9 @@ export const LISTENER_STATE = {
 } as const;
 
 export type ListenerState = (typeof LISTENER_STATE)[keyof typeof LISTENER_STATE];
+
+/** Spare framers kept for reuse; more than the connections busy at once would only hold memory. */
+const MAX_SPARE_FRAMERS = 1024;
 
 /** How long Close lets responses that callbacks produced reach a client that reads slowly. */
 const CLOSE_WRITE_GRACE_MS = 1000;
@@ -125,6 +129,8 @@ export class HttpListener implements ConnectionOwner {
   #newest: Exchange | null = null;
   #clock: NodeJS.Timeout | null = null;
   #serverClosed: Promise<void> | null = null;
+  /** Framers between requests, for any connection's next one. */
+  #framers: RequestFramer[] = [];
   #closing: Promise<void> | null = null;
 
   /** @internal Use HttpListener.open. */
@@ -265,6 +271,17 @@ export class HttpListener implements ConnectionOwner {
     if (this.timeoutMs >= 0) this.#link(ex);
     this.#runner.run(ex);
     return true;
+  }
+
+  takeFramer(sink: FramerSink): RequestFramer {
+    const framer = this.#framers.pop();
+    if (framer === undefined) return new RequestFramer(sink, this.limits);
+    framer.reset(sink);
+    return framer;
+  }
+
+  releaseFramer(framer: RequestFramer): void {
+    if (this.#framers.length < MAX_SPARE_FRAMERS) this.#framers.push(framer);
   }
 
   connectionClosed(conn: Connection): void {
