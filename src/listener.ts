@@ -410,7 +410,8 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
       config = { ...config, limits: Object.freeze({ ...limits, concurrency: limits.workers }) };
     }
     // Workers load the module before the port is bound: a module that fails leaves nothing behind.
-    runner = await startWorkerPool(config, settle, () => listener?.state === LISTENER_STATE.CLOSING);
+    const settings = limits.workerResourceLimits ? { resourceLimits: limits.workerResourceLimits } : {};
+    runner = await startWorkerPool(config, settle, () => listener?.state === LISTENER_STATE.CLOSING, settings);
   } else {
     if (typeof config.callback !== "function") {
       throw new CallbackHttpError("ERR_ARG_TYPE", `${config.where}: callback must be a function without workers`);

@@ -4,6 +4,7 @@
  * error naming the option (contract section 5a).
  */
 import type { SecureContextOptions, TlsOptions } from "node:tls";
+import type { ResourceLimits } from "node:worker_threads";
 import { CallbackHttpError, describe } from "./errors.js";
 
 /** The limits and modes a listener runs with; every field is documented in docs/options.md. */
@@ -30,6 +31,8 @@ export interface ListenerLimits {
   workers: number;
   /** The module the workers load the callback from (a path or file URL), required when workers > 0. */
   module: string | undefined;
+  /** `node:worker_threads` resourceLimits for each worker: one that crosses them dies, its request gets 500, and it is replaced. */
+  workerResourceLimits: ResourceLimits | undefined;
   /** `node:tls` server options; when set, the listener speaks HTTPS. */
   tls: (TlsOptions & SecureContextOptions) | undefined;
 }
@@ -49,10 +52,13 @@ export const DEFAULT_LIMITS: Readonly<ListenerLimits> = Object.freeze({
   concurrency: 0,
   workers: 0,
   module: undefined,
+  workerResourceLimits: undefined,
   tls: undefined,
 });
 
 const MAX_MS = 2147483647;
+
+const RESOURCE_LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"];
 
 /** [min, max] of each integer option. */
 const INTEGER_RANGES: Record<string, readonly [number, number]> = {
@@ -94,6 +100,22 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
         );
       }
       out.module = value;
+    } else if (name === "workerResourceLimits") {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new CallbackHttpError(
+          "ERR_ARG_TYPE",
+          `${where}: option workerResourceLimits must be an object, got ${describe(value)}`,
+        );
+      }
+      for (const [key, limit] of Object.entries(value as Record<string, unknown>)) {
+        if (!RESOURCE_LIMIT_KEYS.includes(key) || typeof limit !== "number" || !(limit > 0)) {
+          throw new CallbackHttpError(
+            "ERR_ARG_TYPE",
+            `${where}: option workerResourceLimits.${key} must be one of ${RESOURCE_LIMIT_KEYS.join(", ")} with a positive number, got ${describe(limit)}`,
+          );
+        }
+      }
+      out.workerResourceLimits = Object.freeze({ ...(value as ResourceLimits) });
     } else if (name === "tls") {
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option tls must be an object, got ${describe(value)}`);
@@ -105,6 +127,9 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
   }
   if (out.workers > 0 && out.module === undefined) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option module is required when workers is ${out.workers}`);
+  }
+  if (out.workers === 0 && out.workerResourceLimits !== undefined) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option workerResourceLimits needs workers of 1 or more`);
   }
   if (out.workers === 0 && out.module !== undefined) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option module needs workers of 1 or more`);

@@ -194,6 +194,37 @@ describe("worker mode: crashes", () => {
   );
 });
 
+describe("worker mode: resource limits", () => {
+  test("workerResourceLimits: a worker out of memory answers 500 and is replaced", T, async (t) => {
+    const listener = await HttpListener.open({
+      callback: "Handler",
+      workers: 1,
+      module: HANDLERS.href,
+      workerResourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
+    t.after(() => listener.close());
+    assert.equal((await request(listener.port, "/oom", 20_000)).status, 500);
+    assert.equal(listener.stats().workerRestarts, 1);
+    assert.equal((await request(listener.port, "/cached")).body, "cached", "the replacement answers");
+  });
+
+  test("workerResourceLimits is checked: an object of known positive limits, and only with workers", async () => {
+    await assert.rejects(
+      HttpListener.open({
+        callback: "Handler",
+        workers: 1,
+        module: HANDLERS.href,
+        workerResourceLimits: { heap: 1 } as never,
+      }),
+      (e: Error & { code?: string }) => e.code === "ERR_ARG_TYPE" && /workerResourceLimits\.heap/.test(e.message),
+    );
+    await assert.rejects(
+      HttpListener.open({ callback: () => "x", workerResourceLimits: { stackSizeMb: 4 } }),
+      (e: Error & { code?: string }) => e.code === "ERR_ARG_TYPE" && /needs workers/.test(e.message),
+    );
+  });
+});
+
 describe("worker mode: start-up failures are ERR_THREAD and leave nothing behind", () => {
   const cases: Array<[string, string, string, RegExp]> = [
     [
