@@ -82,7 +82,6 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   /** Responses emitted but not yet handed to the socket. */
   #out: Buffer[] | null = null;
   #outCount = 0;
-  /** Responses in each write still in flight, in write order. */
   /** Responses handed to the socket that it has not written yet. */
   #unwritten = 0;
   /** Of those, how many an empty marker write, queued behind them, will report written (0: no marker). */
@@ -97,7 +96,6 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   #requests = 0;
   /** No more requests will be read: close once the queue is answered. */
   #closeAfter = false;
-  #draining = false;
   #ending = false;
   #closed = false;
   #pumping = false;
@@ -261,24 +259,16 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#owner.idleList.remove(this);
     const counters = this.#counters;
     this.#dropPartial();
-    let ended = this.#unwritten + this.#outCount;
+    const unwritten = this.#unwritten + this.#outCount;
     this.#unwritten = 0;
     this.#outCount = 0;
     this.#out = null;
     this.#marked = 0;
-    for (const ex of this.#queue) {
-      if (ex.state === EXCHANGE_STATE.RUNNING) {
-        // Still in its callback: it stays running and active until it settles (settled()).
-        ex.abort("connection closed");
-        continue;
-      }
-      if (ex.state === EXCHANGE_STATE.QUEUED) counters.queued--;
-      if (ex.timedOut) counters.endRunning();
-      ex.state = EXCHANGE_STATE.DROPPED;
-      ended++;
-    }
+    // A request still in its callback stays running and active until it settles (settled()).
+    for (const ex of this.#queue) if (ex.state === EXCHANGE_STATE.RUNNING) ex.abort("connection closed");
+    this.#dropWaiting();
     this.#queue.length = 0;
-    counters.endActive(ended);
+    counters.endActive(unwritten);
     this.#owner.connectionClosed(this);
   }
 
@@ -390,6 +380,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#closeAfter = true;
     this.#framer?.stop();
     this.#dropPartial();
+    this.#dropWaiting();
+  }
+
+  /** Drop every request that is not in its callback; the running one stays in the queue. */
+  #dropWaiting(): void {
     // In place: #pump walks this same array.
     const queue = this.#queue;
     let kept = 0;
@@ -415,7 +410,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#counters.endActive(1);
   }
 
-  /** Hand what was emitted to the socket: one write, or one corked batch. */
+  /** Hand what was emitted to the socket, in one write. */
   #flush(): void {
     const out = this.#out;
     if (out !== null && !this.#closed) {
@@ -443,21 +438,19 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   }
 
   #finishIfDone(): void {
-    if ((this.#closeAfter || this.#draining) && this.#queue.length === 0 && !this.#partial) this.#end();
+    if ((this.#closeAfter || this.#owner.draining) && this.#queue.length === 0 && !this.#partial) this.#end();
   }
 
   // ---- shutdown -------------------------------------------------------------
 
   /** RouteClose: finish what has begun, answer later requests 503, then close. */
   drain(): void {
-    this.#draining = true;
     if (this.idle) this.#end();
   }
 
   /** Close: cut requests still arriving, answer queued ones 503, abort the running one. */
   forceClose(): void {
     if (this.#closed) return;
-    this.#draining = true;
     this.#framer?.stop();
     this.#dropPartial();
     for (const ex of this.#queue) {
