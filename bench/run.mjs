@@ -20,6 +20,7 @@ import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { wrkScript } from "./lib/wrk-script.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
@@ -415,21 +416,8 @@ if (kindsWanted.includes("nginx")) specs.push({ id: "nginx", kind: "nginx" });
 
 // ---- wrk ------------------------------------------------------------------------------
 
-/** The scenario's wrk script with the shared result printer (wrk/report.lua) appended: wrk takes one script. */
-const scriptFiles = new Map();
-function wrkScript(scenario) {
-  let file = scriptFiles.get(scenario.id);
-  if (file === undefined) {
-    file = join(TMP, `${scenario.id}.lua`);
-    const body = readFileSync(join(HERE, "wrk", scenario.script), "utf8");
-    writeFileSync(file, `${body}\n${readFileSync(join(HERE, "wrk", "report.lua"), "utf8")}`);
-    scriptFiles.set(scenario.id, file);
-  }
-  return file;
-}
-
 async function runWrk(port, scenario, seconds) {
-  const script = wrkScript(scenario);
+  const script = wrkScript(TMP, scenario.id, scenario.script);
   const [cmd, args] = pinned(1, WRK, [
     "-t1",
     `-c${CONNECTIONS}`,

@@ -100,7 +100,8 @@ async function serve(mode) {
 async function drive() {
   const { spawnSync } = await import("node:child_process");
   const os = await import("node:os");
-  const { existsSync, readFileSync } = await import("node:fs");
+  const { existsSync, mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
   const procs = await import("./lib/procs.mjs");
 
   const { values: opts } = parseArgs({
@@ -163,7 +164,10 @@ async function drive() {
     `heavy route: sha256 over ${rounds} KiB ≈ 1 ms; ${ROUNDS} round(s) × ${DURATION} s; wrk -t1 -c8${PIN ? " on core 1" : ""}`,
   );
 
-  const WRK_LUA = fileURLToPath(new URL("./wrk/get.lua", import.meta.url));
+  const { wrkScript } = await import("./lib/wrk-script.mjs");
+  const TMP = mkdtempSync(join(os.tmpdir(), "callbackhttp-bench-workers-"));
+  process.on("exit", () => rmSync(TMP, { recursive: true, force: true }));
+  const WRK_LUA = wrkScript(TMP, "get", "get.lua");
   async function wrk(port, seconds) {
     const [cmd, args] = wrkCmd(["-t1", "-c8", `-d${seconds}s`, "-s", WRK_LUA, `http://${HOST}:${port}/`]);
     const entry = procs.spawnTracked("wrk", cmd, args);
