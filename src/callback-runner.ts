@@ -20,6 +20,19 @@ export type RequestCallback = (
 export interface CallbackRunner {
   /** Start the callback of `ex`; report through `settle(ex, bytes | null)`, once. */
   run(ex: Exchange): void;
+  /**
+   * Optional (worker mode): take `ex` while every slot is busy, to begin it as
+   * soon as a slot of the runner's own frees; the runner then reports
+   * `begin(ex)`, or `requeue(ex)` if it gives it back unstarted. False: not now.
+   */
+  stage?(ex: Exchange): boolean;
+  /** A stage() call would be accepted now. */
+  canStage?(): boolean;
+  /**
+   * Take a staged `ex` back: true when it will never begin; false when it had
+   * already begun (the runner reported `begin(ex)` before returning).
+   */
+  revoke?(ex: Exchange): boolean;
   /** `ex` ran past its limit and was answered 503: stop it if possible. */
   timedOut(ex: Exchange): void;
   /** Release everything (workers); running callbacks are left to finish. */
@@ -27,6 +40,18 @@ export interface CallbackRunner {
 }
 
 export type Settle = (ex: Exchange, response: Buffer | null) => void;
+
+/** What a runner reports to its listener. */
+export interface RunnerHost {
+  /** A callback finished: its response bytes, or null for a failure (500). */
+  readonly settle: Settle;
+  /** A staged request's callback began. */
+  readonly begin: (ex: Exchange) => void;
+  /** A staged request was given back unstarted (its worker was lost): it waits again. */
+  readonly requeue: (ex: Exchange) => void;
+  /** The listener is in Close. */
+  readonly closing: () => boolean;
+}
 
 /** Bytes of a response value, or null when it is not one. */
 export function responseBytes(value: unknown): Buffer | null {

@@ -27,8 +27,13 @@ export interface ConnectionOwner {
   takeFramer(sink: FramerSink): RequestFramer;
   /** A framer back between requests, for another connection. */
   releaseFramer(framer: RequestFramer): void;
-  /** Start the callback of `ex`, or return false and call `conn.resume()` when a slot frees. */
+  /**
+   * Start the callback of `ex` (or stage it: worker mode), or return false and
+   * call `conn.resume()` when a slot frees.
+   */
   start(ex: Exchange, conn: Connection): boolean;
+  /** Take a STAGED `ex` back: afterwards it is QUEUED (never begun) or RUNNING (it had begun). */
+  unstage(ex: Exchange): void;
   connectionClosed(conn: Connection): void;
 }
 
@@ -77,7 +82,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   readonly #counters: RequestCounters;
   /** Taken from the owner when bytes arrive, given back between requests: an idle connection holds none. */
   #framer: RequestFramer | null = null;
-  /** Requests in arrival order; only the first may be running. */
+  /** Requests in arrival order; only the first may be running (or staged). */
   #queue: Exchange[] = [];
   /** Responses emitted but not yet handed to the socket. */
   #out: Buffer[] | null = null;
@@ -265,7 +270,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#out = null;
     this.#marked = 0;
     // A request still in its callback stays running and active until it settles (settled()).
-    for (const ex of this.#queue) if (ex.state === EXCHANGE_STATE.RUNNING) ex.abort("connection closed");
+    for (const ex of this.#queue) {
+      if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
+      if (ex.state === EXCHANGE_STATE.RUNNING) ex.abort("connection closed");
+    }
     this.#dropWaiting();
     this.#queue.length = 0;
     counters.endActive(unwritten);
@@ -347,7 +355,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
         }
         continue;
       }
-      if (state === EXCHANGE_STATE.RUNNING) break;
+      if (state === EXCHANGE_STATE.RUNNING || state === EXCHANGE_STATE.STAGED) break;
       queue.shift();
       if (state === EXCHANGE_STATE.READY) {
         this.#emit(ex.response!, ex.flags);
@@ -383,13 +391,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#dropWaiting();
   }
 
-  /** Drop every request that is not in its callback; the running one stays in the queue. */
+  /** Drop every request that is not in its callback (a staged one is taken back); the running one stays. */
   #dropWaiting(): void {
     // In place: #pump walks this same array.
     const queue = this.#queue;
     let kept = 0;
     let dropped = 0;
     for (const ex of queue) {
+      if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
       if (ex.state === EXCHANGE_STATE.RUNNING) {
         queue[kept++] = ex;
         continue;
@@ -454,6 +463,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#framer?.stop();
     this.#dropPartial();
     for (const ex of this.#queue) {
+      if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
       if (ex.state === EXCHANGE_STATE.QUEUED) {
         this.#counters.queued--;
         ex.state = EXCHANGE_STATE.REJECTED;

@@ -46,6 +46,12 @@ export const EXCHANGE_STATE = {
   REJECTED: 3,
   /** Abandoned: its connection is gone or its time ran out; a late result is dropped. */
   DROPPED: 4,
+  /**
+   * Worker mode: handed to a busy worker ahead of a free slot, so that the
+   * worker begins it the moment its current callback ends. Still queued (and
+   * counted so) until the runner reports that it began.
+   */
+  STAGED: 5,
 } as const;
 
 /**

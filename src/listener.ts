@@ -8,7 +8,7 @@
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { createServer as createTlsServer } from "node:tls";
-import { type CallbackRunner, MainThreadRunner, type RequestCallback } from "./callback-runner.js";
+import { type CallbackRunner, MainThreadRunner, type RequestCallback, type RunnerHost } from "./callback-runner.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { RequestCounters } from "./counters.js";
 import { CallbackHttpError, describe } from "./errors.js";
@@ -260,17 +260,24 @@ export class HttpListener implements ConnectionOwner {
   // ---- ConnectionOwner -------------------------------------------------------
 
   start(ex: Exchange, conn: Connection): boolean {
-    const counters = this.counters;
-    if (this.#concurrency > 0 && counters.running >= this.#concurrency) {
+    if (this.#concurrency > 0 && this.counters.running >= this.#concurrency) {
+      // Every slot is busy: a worker may still take it ahead, to begin it the moment it is free.
+      if (this.#runner.stage?.(ex)) {
+        ex.state = EXCHANGE_STATE.STAGED;
+        return true;
+      }
       this.#waiting.push(conn);
       return false;
     }
-    counters.queued--;
-    counters.running++;
-    ex.state = EXCHANGE_STATE.RUNNING;
-    if (this.timeoutMs >= 0) this.#link(ex);
+    this.#begin(ex);
     this.#runner.run(ex);
     return true;
+  }
+
+  unstage(ex: Exchange): void {
+    // Taken back before it began: queued again (its connection drops it or answers it).
+    // Otherwise it had begun, and the runner reported it: it is running now.
+    if (ex.state === EXCHANGE_STATE.STAGED && this.#runner.revoke!(ex)) ex.state = EXCHANGE_STATE.QUEUED;
   }
 
   takeFramer(sink: FramerSink): RequestFramer {
@@ -316,6 +323,36 @@ export class HttpListener implements ConnectionOwner {
     if (this.#waiting.length > 0) this.#startWaiting();
   };
 
+  /** The runner's report: a staged request's callback began. */
+  readonly begin = (ex: Exchange): void => {
+    if (ex.state !== EXCHANGE_STATE.STAGED) return;
+    this.#begin(ex);
+    // Its worker can take the next one ahead now: the longest waiting connection first.
+    if (this.#waiting.length > 0) this.#startWaiting();
+  };
+
+  /** The runner's report: a staged request came back unstarted (its worker was lost). */
+  readonly requeue = (ex: Exchange): void => {
+    if (ex.state !== EXCHANGE_STATE.STAGED) return;
+    ex.state = EXCHANGE_STATE.QUEUED;
+    if (this.#state === LISTENER_STATE.CLOSING || this.#state === LISTENER_STATE.CLOSED) {
+      // Close answers queued requests 503; this one is one of them now.
+      this.counters.queued--;
+      ex.state = EXCHANGE_STATE.REJECTED;
+      ex.status = 503;
+    }
+    ex.host.settled(ex);
+  };
+
+  /** Count `ex` as running from now, under the time limit. */
+  #begin(ex: Exchange): void {
+    const counters = this.counters;
+    counters.queued--;
+    counters.running++;
+    ex.state = EXCHANGE_STATE.RUNNING;
+    if (this.timeoutMs >= 0) this.#link(ex);
+  }
+
   #timeOut(ex: Exchange): void {
     ex.timedOut = true;
     ex.state = EXCHANGE_STATE.REJECTED;
@@ -327,9 +364,14 @@ export class HttpListener implements ConnectionOwner {
     if (this.#waiting.length > 0) this.#startWaiting();
   }
 
+  /** Hand free slots, then room ahead in the runner, to waiting connections in their order. */
   #startWaiting(): void {
-    while (this.#waiting.length > 0 && this.counters.running < this.#concurrency) {
-      this.#waiting.shift()!.resume();
+    const waiting = this.#waiting;
+    const runner = this.#runner;
+    // Bounded: a connection that cannot start after all goes to the back of the list.
+    for (let n = waiting.length; n > 0 && waiting.length > 0; n--) {
+      if (this.counters.running >= this.#concurrency && !runner.canStage?.()) break;
+      waiting.shift()!.resume();
     }
   }
 
@@ -404,6 +446,12 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
   let runner: CallbackRunner & { readonly restarts?: number };
   let listener: HttpListener | null = null;
   const settle = (ex: Exchange, response: Buffer | null): void => listener?.settle(ex, response);
+  const reports: RunnerHost = {
+    settle,
+    begin: (ex) => listener?.begin(ex),
+    requeue: (ex) => listener?.requeue(ex),
+    closing: () => listener?.state === LISTENER_STATE.CLOSING,
+  };
   if (limits.workers > 0) {
     // Contract 5a: in worker mode the default concurrency is one running callback per worker.
     if (limits.concurrency === 0) {
@@ -411,7 +459,7 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
     }
     // Workers load the module before the port is bound: a module that fails leaves nothing behind.
     const settings = limits.workerResourceLimits ? { resourceLimits: limits.workerResourceLimits } : {};
-    runner = await startWorkerPool(config, settle, () => listener?.state === LISTENER_STATE.CLOSING, settings);
+    runner = await startWorkerPool(config, reports, settings);
   } else {
     if (typeof config.callback !== "function") {
       throw new CallbackHttpError("ERR_ARG_TYPE", `${config.where}: callback must be a function without workers`);

@@ -2,6 +2,7 @@
  * Worker mode, the worker side (src/worker-pool.ts is the main-thread side):
  * load the user's module, find the callback by its exported name, report
  * ready or why not, then run the callback for each request the pool sends,
+ * one at a time when the pool asks for it (later ones wait, in order),
  * with the conventions of the main thread (callback-runner.ts): `(ref, ctx)`,
  * `ref.value` holds the raw request; a non-zero number or true means the
  * response is in `ref.value`, a Uint8Array or string is the response, and
@@ -15,7 +16,7 @@ import { invokeCallback, type RequestCallback } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./worker-pool.js";
 
-type RunMessage = Extract<ToWorker, { type: "run" }>;
+type RunMessage = Extract<ToWorker, { type: "run" | "stage" }>;
 
 /** What the callback gets as its context; the signal is made only if the callback asks for it. */
 class WorkerContext implements CallbackContext {
@@ -57,8 +58,13 @@ class WorkerRef {
 }
 
 const port = parentPort!;
+const setup = workerData as WorkerSetup;
 /** Requests whose callback has not finished, by the pool's id. */
 const running = new Map<number, WorkerContext>();
+/** One at a time: requests that arrived while a callback ran, in order. */
+const waiting: RunMessage[] = [];
+const claim = new Int32Array(setup.claim);
+let callback: RequestCallback;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -66,18 +72,39 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 function reply(id: number, bytes: Buffer | null): void {
   if (!running.delete(id)) return;
+  // The next request is claimed before this answer goes out: when the main thread reads the answer,
+  // a staged request this worker holds is already its own, and the claim cell is free for the next.
+  let next: RunMessage | null = null;
+  if (setup.oneAtATime) {
+    while (next === null && waiting.length > 0) {
+      const msg = waiting.shift()!;
+      if (claimed(msg)) next = msg;
+    }
+  }
   if (bytes === null) {
     post({ type: "done", id, response: null });
-    return;
+  } else {
+    // One copy, into an ArrayBuffer of its own that is moved to the main thread. Transferring the
+    // callback's own array instead would detach it: a response kept and returned again would come out empty.
+    const copy = new Uint8Array(bytes.byteLength);
+    copy.set(bytes);
+    post({ type: "done", id, response: copy.buffer }, [copy.buffer]);
   }
-  // One copy, into an ArrayBuffer of its own that is moved to the main thread. Transferring the
-  // callback's own array instead would detach it: a response kept and returned again would come out empty.
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  post({ type: "done", id, response: copy.buffer }, [copy.buffer]);
+  if (next !== null) begin(next);
 }
 
-function run(callback: RequestCallback, msg: RunMessage): void {
+/** A request arrived: begin it, or let it wait for the running callback (one at a time). */
+function accept(msg: RunMessage): void {
+  if (setup.oneAtATime && running.size > 0) waiting.push(msg);
+  else if (claimed(msg)) begin(msg);
+}
+
+/** A staged request is ours only if the main thread has not taken it back meanwhile. */
+function claimed(msg: RunMessage): boolean {
+  return msg.type !== "stage" || Atomics.compareExchange(claim, 0, msg.id, 0) === msg.id;
+}
+
+function begin(msg: RunMessage): void {
   const context = new WorkerContext(msg);
   const ref = new WorkerRef(Buffer.from(msg.bytes), context);
   running.set(msg.id, context);
@@ -92,7 +119,7 @@ function findExport(mod: Record<string, unknown>, name: string): unknown {
 }
 
 async function start(): Promise<void> {
-  const { moduleUrl, exportName } = workerData as WorkerSetup;
+  const { moduleUrl, exportName } = setup;
   let mod: Record<string, unknown>;
   try {
     mod = await import(moduleUrl);
@@ -101,15 +128,16 @@ async function start(): Promise<void> {
     post({ type: "failed", reason: `loading it failed: ${e?.name ?? "Error"}: ${e?.message ?? String(err)}` });
     return;
   }
-  const callback = findExport(mod, exportName);
-  if (typeof callback !== "function") {
-    const got = callback === null ? "null" : typeof callback;
+  const found = findExport(mod, exportName);
+  if (typeof found !== "function") {
+    const got = found === null ? "null" : typeof found;
     post({ type: "failed", reason: `it exports no function named ${JSON.stringify(exportName)} (found ${got})` });
     return;
   }
+  callback = found as RequestCallback;
   port.on("message", (msg: ToWorker) => {
-    if (msg.type === "run") run(callback as RequestCallback, msg);
-    else running.get(msg.id)?.abort(msg.name, msg.message);
+    if (msg.type === "abort") running.get(msg.id)?.abort(msg.name, msg.message);
+    else accept(msg);
   });
   post({ type: "ready" });
 }

@@ -5,6 +5,15 @@
  * and the time limit; the pool carries each complete raw request to the least
  * busy worker and the raw response back, moving the bytes in a transfer list.
  *
+ * With one running callback per worker (the default concurrency), a worker
+ * whose callback runs is also handed the next waiting request ("staged"), so
+ * that it begins it the moment its callback ends instead of idling through
+ * two thread hand-offs. A staged request counts as queued until the worker's
+ * answer to the one before it arrives; a shared claim cell settles the race
+ * between the worker beginning it and the main thread taking it back (its
+ * connection was lost, Close, the worker was lost), so that no request ever
+ * runs twice or is lost.
+ *
  * What the pool adds over the main thread is a hard limit: a callback past its
  * time limit has its worker terminated and replaced at once, so even an endless
  * loop costs one restart. A worker that dies (a top-level throw, process.exit,
@@ -14,7 +23,7 @@
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type ResourceLimits, Worker, type WorkerOptions } from "node:worker_threads";
-import type { CallbackRunner, Settle } from "./callback-runner.js";
+import type { CallbackRunner, RunnerHost } from "./callback-runner.js";
 import { CallbackHttpError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
 import type { ListenerConfig } from "./listener.js";
@@ -27,12 +36,22 @@ export interface WorkerSetup {
   readonly moduleUrl: string;
   /** The name of the export to call. */
   readonly exportName: string;
+  /** One callback at a time (requests that arrive meanwhile wait in the worker, in order); else no limit. */
+  readonly oneAtATime: boolean;
+  /**
+   * One Int32 shared with the main thread: the id of the request staged on this
+   * worker and not yet claimed, or 0. Whoever swaps it to 0 first owns the
+   * request: the worker to begin it, the main thread to take it back. The
+   * main thread stages the next one only once the cell is 0 again.
+   */
+  readonly claim: SharedArrayBuffer;
 }
 
 /** Main thread → worker. */
 export type ToWorker =
   | {
-      readonly type: "run";
+      /** "run": begin it (after the running callback, one at a time); "stage": the same, if the worker wins its claim. */
+      readonly type: "run" | "stage";
       readonly id: number;
       /** The raw request, in an ArrayBuffer of its own, transferred. */
       readonly bytes: ArrayBuffer;
@@ -130,6 +149,10 @@ class PoolWorker {
   readonly jobs = new Map<number, Job>();
   /** The module loaded; until then, requests sent to it wait in its message queue. */
   ready = false;
+  /** The request handed to it ahead of a free slot (also in `jobs`), or null. */
+  staged: Job | null = null;
+  /** The claim cell shared with the thread (WorkerSetup.claim). */
+  readonly claim: Int32Array;
   /** Terminated, exited or failed: its events are ignored from then on. */
   gone = false;
   /** Settles once the worker reported ready (true) or failed to start (false); see `failure`. */
@@ -137,11 +160,13 @@ class PoolWorker {
   failure = "";
   #onStarted!: (ok: boolean) => void;
 
-  constructor(setup: WorkerSetup, settings: WorkerPoolSettings) {
+  constructor(setup: Omit<WorkerSetup, "claim">, settings: WorkerPoolSettings) {
     this.started = new Promise((resolve) => (this.#onStarted = resolve));
+    const claim = new SharedArrayBuffer(4);
+    this.claim = new Int32Array(claim);
     const execArgv = workerExecArgv();
     this.thread = startThread({
-      workerData: setup,
+      workerData: { ...setup, claim } satisfies WorkerSetup,
       ...(execArgv ? { execArgv } : {}),
       ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
     });
@@ -166,11 +191,11 @@ class PoolWorker {
  * resolves only once every worker has loaded the module.
  */
 export class WorkerPool implements CallbackRunner {
-  readonly #setup: WorkerSetup;
+  readonly #setup: Omit<WorkerSetup, "claim">;
   readonly #settings: WorkerPoolSettings;
-  readonly #settle: Settle;
-  /** The listener is in Close: a worker lost now is not replaced (close() follows). */
-  readonly #closing: () => boolean;
+  readonly #host: RunnerHost;
+  /** One running callback per worker: each busy worker may hold one staged request. */
+  readonly #staging: boolean;
   readonly #workers: PoolWorker[] = [];
   readonly #jobs = new Map<Exchange, Job>();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -182,10 +207,17 @@ export class WorkerPool implements CallbackRunner {
   /** Open is waiting for the first workers to load the module. */
   #starting = true;
 
-  constructor(setup: WorkerSetup, size: number, settle: Settle, closing: () => boolean, settings: WorkerPoolSettings) {
-    this.#setup = setup;
-    this.#settle = settle;
-    this.#closing = closing;
+  /** `concurrency` is the listener's: equal to `size`, each worker runs one callback at a time and stages. */
+  constructor(
+    setup: Omit<WorkerSetup, "claim" | "oneAtATime">,
+    size: number,
+    concurrency: number,
+    host: RunnerHost,
+    settings: WorkerPoolSettings,
+  ) {
+    this.#staging = concurrency === size;
+    this.#setup = { ...setup, oneAtATime: this.#staging };
+    this.#host = host;
     this.#settings = settings;
     for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
   }
@@ -221,20 +253,48 @@ export class WorkerPool implements CallbackRunner {
     const worker = this.#pick();
     if (worker === null) {
       // Every worker is dead and its replacement not yet up: the request fails like a crash would.
-      this.#settle(ex, null);
+      this.#host.settle(ex, null);
       return;
     }
-    const job = new Job(++this.#seq, ex, worker);
+    ex.onAbort = this.#aborted;
+    this.#send(worker, ex, "run");
+  }
+
+  stage(ex: Exchange): boolean {
+    const worker = this.#stageTarget();
+    if (worker === null) return false;
+    worker.staged = this.#send(worker, ex, "stage");
+    return true;
+  }
+
+  canStage(): boolean {
+    return this.#stageTarget() !== null;
+  }
+
+  revoke(ex: Exchange): boolean {
+    const job = this.#jobs.get(ex);
+    if (job === undefined || job.worker.staged !== job) return true;
+    job.worker.staged = null;
+    if (this.#takeBack(job)) return true;
+    this.#beginStaged(job);
+    return false;
+  }
+
+  /** Post `ex` to `worker` as a new job. */
+  #send(worker: PoolWorker, ex: Exchange, type: "run" | "stage"): Job {
+    // Ids fit the Int32 claim cell; the few jobs in flight never meet a reused one.
+    this.#seq = this.#seq >= 0x7fffffff ? 1 : this.#seq + 1;
+    const job = new Job(this.#seq, ex, worker);
     worker.jobs.set(job.id, job);
     this.#jobs.set(ex, job);
-    ex.onAbort = this.#aborted;
+    if (type === "stage") Atomics.store(worker.claim, 0, job.id);
     // One copy, into an ArrayBuffer of exactly the request's size that is then moved, not cloned:
     // ex.bytes may be a view of a larger pooled buffer, which postMessage would copy whole.
     const copy = new Uint8Array(ex.bytes.byteLength);
     copy.set(ex.bytes);
     const host = ex.host;
     const message: ToWorker = {
-      type: "run",
+      type,
       id: job.id,
       bytes: copy.buffer,
       listenerId: host.listenerId,
@@ -244,6 +304,32 @@ export class WorkerPool implements CallbackRunner {
       willClose: ex.lastOnConnection || host.draining,
     };
     worker.thread.postMessage(message, [copy.buffer]);
+    return job;
+  }
+
+  /**
+   * A worker that can take a request ahead: live, ready, running exactly one,
+   * holding none staged, and having claimed the last one it was given.
+   */
+  #stageTarget(): PoolWorker | null {
+    if (!this.#staging) return null;
+    for (const w of this.#workers) {
+      if (!w.gone && w.ready && w.staged === null && w.jobs.size === 1 && Atomics.load(w.claim, 0) === 0) return w;
+    }
+    return null;
+  }
+
+  /** Win the claim on a staged job: true when its worker will never begin it. */
+  #takeBack(job: Job): boolean {
+    if (Atomics.compareExchange(job.worker.claim, 0, job.id, 0) !== job.id) return false;
+    this.#forget(job);
+    return true;
+  }
+
+  /** The staged job began on its worker: it runs from now, in the listener's counts. */
+  #beginStaged(job: Job): void {
+    job.ex.onAbort = this.#aborted;
+    this.#host.begin(job.ex);
   }
 
   /** The listener answered `ex` 503: stop the callback the only way there is, by ending its thread. */
@@ -266,6 +352,7 @@ export class WorkerPool implements CallbackRunner {
     this.#timers.clear();
     // Whatever is still here was abandoned by the listener (it waited for running callbacks before this).
     for (const job of [...this.#jobs.values()]) this.#forget(job);
+    for (const w of this.#workers) w.staged = null;
     await Promise.all(this.#workers.map((w) => this.#terminate(w)));
   }
 
@@ -323,10 +410,18 @@ export class WorkerPool implements CallbackRunner {
 
   #onMessage(w: PoolWorker, msg: FromWorker): void {
     if (msg.type === "done") {
+      if (w.gone) return; // its jobs were settled when it was lost
+      // One callback at a time: the worker begins its staged request right after this one (or, if that
+      // request is still on its way, as soon as it arrives); begun first, so that it takes this slot.
+      const staged = w.staged;
+      if (staged !== null) {
+        w.staged = null;
+        this.#beginStaged(staged);
+      }
       const job = w.jobs.get(msg.id);
       if (job === undefined) return; // timed out or abandoned: the late answer is dropped
       this.#forget(job);
-      this.#settle(job.ex, msg.response === null ? null : Buffer.from(msg.response));
+      this.#host.settle(job.ex, msg.response === null ? null : Buffer.from(msg.response));
     } else if (msg.type === "ready") {
       w.markReady();
     } else {
@@ -344,15 +439,23 @@ export class WorkerPool implements CallbackRunner {
     const wasReady = w.ready;
     w.markFailed(reason);
     void this.#terminate(w);
+    // Its staged request, if it never began, waits again for another worker; if it began, it fails with the rest.
+    const staged = w.staged;
+    w.staged = null;
+    const requeue = staged !== null && this.#takeBack(staged);
+    if (staged !== null && !requeue) this.#beginStaged(staged);
     for (const job of [...w.jobs.values()]) {
       this.#forget(job);
-      this.#settle(job.ex, null);
+      this.#host.settle(job.ex, null);
     }
     // While Open waits for the first workers, one that cannot load the module fails Open instead.
-    if (this.#closed || this.#closing() || (this.#starting && !wasReady)) return;
-    // A replacement that could not even load the module is retried after a pause, not in a tight loop.
-    if (wasReady) this.#replace(w);
-    else this.#later(() => this.#replace(w), RESPAWN_DELAY_MS);
+    if (!(this.#closed || this.#host.closing() || (this.#starting && !wasReady))) {
+      // A replacement that could not even load the module is retried after a pause, not in a tight loop.
+      if (wasReady) this.#replace(w);
+      else this.#later(() => this.#replace(w), RESPAWN_DELAY_MS);
+    }
+    // Last, so that the replacement is there to take it.
+    if (requeue) this.#host.requeue(staged.ex);
   }
 
   #replace(dead: PoolWorker): void {
@@ -397,12 +500,11 @@ function moduleUrl(module: string): string {
  * Start `config.limits.workers` workers, each loading `config.limits.module`
  * and checking that it exports `config.callback` as a function. Resolves once
  * all are ready; otherwise rejects with ERR_THREAD, leaving no thread behind.
- * `closing` tells whether the listener is in Close.
+ * `host` is the listener the pool reports to.
  */
 export async function startWorkerPool(
   config: ListenerConfig,
-  settle: Settle,
-  closing: () => boolean,
+  host: RunnerHost,
   settings: WorkerPoolSettings = {},
 ): Promise<WorkerPool> {
   const { where, callback, limits } = config;
@@ -426,7 +528,13 @@ export async function startWorkerPool(
   } catch (err) {
     throw fail(`it is not a valid file: URL`, err);
   }
-  const pool = new WorkerPool({ moduleUrl: url, exportName: callback }, limits.workers, settle, closing, settings);
+  const pool = new WorkerPool(
+    { moduleUrl: url, exportName: callback },
+    limits.workers,
+    limits.concurrency,
+    host,
+    settings,
+  );
   try {
     await pool.started();
   } catch (err) {

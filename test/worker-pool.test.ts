@@ -44,7 +44,9 @@ async function pool(
     waiting.get(ex)?.(response);
     waiting.delete(ex);
   };
-  const p = await startWorkerPool(config(workers), settle, () => false, settings);
+  // concurrency 0 (not the listener's default of one per worker): no staging here, plain dispatch.
+  const reports = { settle, begin: () => {}, requeue: () => {}, closing: () => false };
+  const p = await startWorkerPool(config(workers), reports, settings);
   const ask = (path: string): Promise<string | null> =>
     new Promise((resolve) => {
       const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);

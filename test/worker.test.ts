@@ -10,8 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { relative } from "node:path";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { callbackhttp, HttpListener } from "../src/index.js";
@@ -281,6 +283,118 @@ describe("worker mode: start-up failures are ERR_THREAD and leave nothing behind
       code: "ERR_THREAD",
     });
     assert.equal(workerThreadCount(), 0);
+  });
+});
+
+/** A path in a fresh directory, removed after the test: `/touch?file=` creates it when the request runs. */
+function markerFile(t: { after: (fn: () => void) => void }): { path: string; target: string } {
+  const dir = mkdtempSync(join(tmpdir(), "callbackhttp-worker-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "ran");
+  return { path, target: `/touch?file=${encodeURIComponent(path)}` };
+}
+
+describe("worker mode: the next request handed ahead to a busy worker", () => {
+  // With one callback per worker (the default), a busy worker is handed the next waiting request, so
+  // that it begins it without a round trip through the main thread. These tests show that such a
+  // request is still a queued request in every way a user can see.
+
+  test("it counts as queued until it begins; one whose connection is lost first never runs", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const marker = markerFile(t);
+    const busy = request(port, "/busy?ms=500");
+    await until(() => listener.counters.running === 1, "the busy request to start");
+    const s = await open(port);
+    collect(s);
+    s.write(get(marker.target));
+    await until(() => listener.counters.queued === 1, "the second request to wait");
+    assert.equal(listener.counters.running, 1);
+    s.resetAndDestroy(); // a reset: the connection is lost (a half-closed client would still get its answer)
+    await until(() => listener.counters.queued === 0 && listener.counters.active === 1, "the lost one to be dropped");
+    assert.equal((await busy).status, 200);
+    // the worker has been free since: a request after it is answered, and the lost one never ran
+    assert.equal((await request(port, "/cached")).body, "cached");
+    assert.equal(existsSync(marker.path), false, "the request taken back never ran");
+    assert.equal(listener.stats().requests, 3);
+  });
+
+  test("its worker stopped at the time limit, it is answered by the replacement", T, async (t) => {
+    const listener = await HttpListener.open({
+      callback: "Handler",
+      timeoutMs: 400,
+      workers: 1,
+      module: HANDLERS.href,
+    });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const marker = markerFile(t);
+    const spin = request(port, "/spin");
+    await until(() => listener.counters.running === 1, "the endless loop to start");
+    const next = request(port, marker.target);
+    await until(() => listener.counters.queued === 1, "the next request to wait");
+    assert.equal((await spin).status, 503);
+    const answered = await next;
+    assert.equal(answered.status, 200);
+    assert.equal(answered.body, "touched");
+    assert.equal(existsSync(marker.path), true);
+    assert.deepEqual(
+      [listener.stats().timeouts, listener.stats().failures, listener.stats().workerRestarts],
+      [1, 0, 1],
+    );
+  });
+
+  test("its worker crashed, it is answered by the replacement", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const crash = request(port, "/crash?ms=400");
+    await until(() => listener.counters.running === 1, "the doomed request to start");
+    const next = request(port, "/cached");
+    await until(() => listener.counters.queued === 1, "the next request to wait");
+    assert.equal((await crash).status, 500);
+    assert.equal((await next).body, "cached");
+    assert.deepEqual([listener.stats().failures, listener.stats().workerRestarts], [1, 1]);
+  });
+
+  test("Close answers it 503 like any queued request, and it never runs", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const marker = markerFile(t);
+    const busy = request(port, "/busy?ms=400");
+    await until(() => listener.counters.running === 1, "the busy request to start");
+    const s = await open(port);
+    const reply = collect(s);
+    s.write(get(marker.target));
+    await until(() => listener.counters.queued === 1, "the next request to wait");
+    await listener.close();
+    assert.equal((await busy).status, 200, "the running callback finished");
+    await reply.closed;
+    assert.deepEqual(statuses(Buffer.from(reply.text(), "latin1")), [503]);
+    assert.equal(existsSync(marker.path), false);
+    assert.equal(workerThreadCount(), 0);
+  });
+
+  test("connections take their turns in arrival order, a pipelined one does not jump ahead", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const first = request(port, "/seq?ms=300");
+    await until(() => listener.counters.running === 1, "the first request to start");
+    // x sends two requests at once, then y sends one: x's first, y's, then x's second
+    const x = await open(port);
+    const fromX = collect(x);
+    x.write(get("/seq?ms=20") + get("/seq?ms=20", "Connection: close\r\n"));
+    await until(() => listener.counters.queued === 2, "x's requests to wait");
+    const y = request(port, "/seq?ms=20");
+    await until(() => listener.counters.queued === 3, "y's request to wait");
+    assert.equal((await first).body, "1");
+    assert.equal((await y).body, "3");
+    await fromX.closed;
+    const bodies = [...fromX.text().matchAll(/\r\n\r\n(\d+)/g)].map((m) => m[1]);
+    assert.deepEqual(bodies, ["2", "4"]);
   });
 });
 
