@@ -5,8 +5,8 @@
  * enforces the per-connection deadlines with a single lazily re-armed timer.
  */
 import type { Socket } from "node:net";
-import { performance } from "node:perf_hooks";
 import { CONTINUE_RESPONSE, cannedResponse } from "./canned-responses.js";
+import { nowMs } from "./clock.js";
 import type { RequestCounters } from "./counters.js";
 import { EXCHANGE_STATE, Exchange, type ExchangeHost } from "./exchange.js";
 import { type FramerSink, REQUEST_FLAGS, type RequestFramer } from "./framer.js";
@@ -48,7 +48,14 @@ const LINGER_MS = 2000;
 /** Stop reading while this many requests wait on one connection (pipelining flood). */
 const MAX_QUEUED_PER_CONNECTION = 64;
 
-const now = (): number => performance.now();
+/** Bits of Connection.#bits: its yes/no states, in one field (an idle connection is mostly its fields). */
+const PARTIAL = 1;
+const CLOSE_AFTER = 2;
+const ENDING = 4;
+const CLOSED = 8;
+const PUMPING = 16;
+const WAITING_SLOT = 32;
+const READ_PAUSED = 64;
 
 /**
  * Socket events reach their connection through this property, so that a
@@ -79,11 +86,15 @@ function connectionOnTimer(conn: Connection): void {
 export class Connection implements FramerSink, ExchangeHost, IdleMember {
   readonly #socket: Socket;
   readonly #owner: ConnectionOwner;
-  readonly #counters: RequestCounters;
   /** Taken from the owner when bytes arrive, given back between requests: an idle connection holds none. */
   #framer: RequestFramer | null = null;
-  /** Requests in arrival order; only the first may be running (or staged). */
-  #queue: Exchange[] = [];
+  /** The oldest request in hand, the only one that may be running (or staged), or null. */
+  #head: Exchange | null = null;
+  /**
+   * The requests behind it, in arrival order: made when a pipelined request
+   * queues, dropped once empty, so that an idle connection holds no array.
+   */
+  #behind: Exchange[] | null = null;
   /** Responses emitted but not yet handed to the socket. */
   #out: Buffer[] | null = null;
   #outCount = 0;
@@ -93,25 +104,15 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   #marked = 0;
   /** Bumped when everything unwritten was accounted at once: older markers then report nothing. */
   #markGeneration = 0;
-  /** The framer holds a started, unfinished request (counted pending and active). */
-  #partial = false;
-  #started = 0;
-  #timedStart = 0;
-  #requestStartedAt = 0;
+  /** The yes/no states below (PARTIAL, CLOSE_AFTER, ...). */
+  #bits = 0;
+  /** When the unfinished request began (nowMs()), for its time-outs; -1 until handleData stamps it. */
+  #requestStartedAt = -1;
   #requests = 0;
-  /** No more requests will be read: close once the queue is answered. */
-  #closeAfter = false;
-  #ending = false;
-  #closed = false;
-  #pumping = false;
-  /** The next request waits for a concurrency slot; the listener calls resume(). */
-  #waitingSlot = false;
-  #readPaused = false;
   #endedAt = 0;
   #timer: NodeJS.Timeout | null = null;
-  #timerAt = Number.POSITIVE_INFINITY;
-  #remoteAddress: string | undefined;
-  #remotePort: number | undefined;
+  /** When the timer fires (nowMs()); 0 when it is not armed. */
+  #timerAt = 0;
   /** @internal IdleMember: the owner's idle list links its members through these. */
   idlePrev: IdleMember | null = null;
   idleNext: IdleMember | null = null;
@@ -120,7 +121,6 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   constructor(socket: Socket, owner: ConnectionOwner) {
     this.#socket = socket;
     this.#owner = owner;
-    this.#counters = owner.counters;
     (socket as ServedSocket)[kConnection] = this;
     socket.on("data", socketOnData);
     socket.on("end", socketOnEnd);
@@ -139,19 +139,105 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     return this.#owner.draining;
   }
 
+  // The socket remembers its peer once asked (net.Socket caches it), even after it is closed.
   remoteAddress(): string {
-    this.#remoteAddress ??= this.#socket.remoteAddress ?? "";
-    return this.#remoteAddress;
+    return this.#socket.remoteAddress ?? "";
   }
 
   remotePort(): number {
-    this.#remotePort ??= this.#socket.remotePort ?? 0;
-    return this.#remotePort;
+    return this.#socket.remotePort ?? 0;
+  }
+
+  // ---- the yes/no states ----------------------------------------------------
+
+  #has(bit: number): boolean {
+    return (this.#bits & bit) !== 0;
+  }
+
+  #set(bit: number, on: boolean): void {
+    this.#bits = on ? this.#bits | bit : this.#bits & ~bit;
+  }
+
+  /** The framer holds a started, unfinished request (counted pending and active). */
+  get #partial(): boolean {
+    return this.#has(PARTIAL);
+  }
+  set #partial(on: boolean) {
+    this.#set(PARTIAL, on);
+  }
+
+  /** No more requests will be read: close once the queue is answered. */
+  get #closeAfter(): boolean {
+    return this.#has(CLOSE_AFTER);
+  }
+  set #closeAfter(on: boolean) {
+    this.#set(CLOSE_AFTER, on);
+  }
+
+  get #ending(): boolean {
+    return this.#has(ENDING);
+  }
+  set #ending(on: boolean) {
+    this.#set(ENDING, on);
+  }
+
+  get #closed(): boolean {
+    return this.#has(CLOSED);
+  }
+  set #closed(on: boolean) {
+    this.#set(CLOSED, on);
+  }
+
+  get #pumping(): boolean {
+    return this.#has(PUMPING);
+  }
+  set #pumping(on: boolean) {
+    this.#set(PUMPING, on);
+  }
+
+  /** The next request waits for a concurrency slot; the listener calls resume(). */
+  get #waitingSlot(): boolean {
+    return this.#has(WAITING_SLOT);
+  }
+  set #waitingSlot(on: boolean) {
+    this.#set(WAITING_SLOT, on);
+  }
+
+  get #readPaused(): boolean {
+    return this.#has(READ_PAUSED);
+  }
+  set #readPaused(on: boolean) {
+    this.#set(READ_PAUSED, on);
+  }
+
+  get #counters(): RequestCounters {
+    return this.#owner.counters;
   }
 
   /** Nothing in flight and nothing arriving. */
   get idle(): boolean {
-    return !this.#partial && this.#queue.length === 0 && this.#unwritten === 0 && this.#outCount === 0;
+    return !this.#partial && this.#head === null && this.#unwritten === 0 && this.#outCount === 0;
+  }
+
+  /** Requests in hand: the head and those behind it. */
+  get #queued(): number {
+    return this.#head === null ? 0 : 1 + (this.#behind?.length ?? 0);
+  }
+
+  #enqueue(ex: Exchange): void {
+    if (this.#head === null) this.#head = ex;
+    else (this.#behind ??= []).push(ex);
+  }
+
+  /** The head is answered: the next request becomes the head. */
+  #advance(): void {
+    const behind = this.#behind;
+    if (behind === null) {
+      this.#head = null;
+      return;
+    }
+    this.#head = behind.shift()!;
+    if (behind.length === 0) this.#behind = null;
   }
 
   // ---- framer events -------------------------------------------------------
@@ -167,7 +253,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     }
     this.#counters.pending++;
     this.#partial = true;
-    this.#started++;
+    this.#requestStartedAt = -1;
     return true;
   }
 
@@ -178,7 +264,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     counters.queued++;
     counters.requests++;
     const ex = new Exchange(bytes, flags, this);
-    this.#queue.push(ex);
+    this.#enqueue(ex);
     this.#requests++;
     const max = this.#owner.limits.maxRequestsPerConnection;
     // RFC 9112 9.6: after a request that says close, no further request is read.
@@ -211,7 +297,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     const ex = new Exchange(EMPTY, 0, this);
     ex.state = EXCHANGE_STATE.REJECTED;
     ex.status = status;
-    this.#queue.push(ex);
+    this.#enqueue(ex);
     this.#closeAfter = true;
   }
 
@@ -223,9 +309,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     if (this.#closeAfter || this.#ending) return;
     const framer = (this.#framer ??= this.#owner.takeFramer(this));
     framer.push(chunk);
-    if (this.#partial && this.#timedStart !== this.#started) {
-      this.#timedStart = this.#started;
-      this.#requestStartedAt = now();
+    // A request left unfinished by this read is timed from now (one clock read per such request).
+    if (this.#partial && this.#requestStartedAt < 0) {
+      this.#requestStartedAt = nowMs();
       this.#arm(this.#deadline());
     }
     this.#pump();
@@ -234,7 +320,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
       this.#framer = null;
       this.#owner.releaseFramer(framer);
     }
-    if (!this.#readPaused && this.#queue.length >= MAX_QUEUED_PER_CONNECTION) this.#pauseReading();
+    if (!this.#readPaused && this.#behind !== null && this.#queued >= MAX_QUEUED_PER_CONNECTION) this.#pauseReading();
   }
 
   /** @internal */
@@ -252,7 +338,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   /** @internal */
   handleDrain(): void {
-    if (this.#readPaused && this.#queue.length < MAX_QUEUED_PER_CONNECTION) this.#resumeReading();
+    if (this.#readPaused && this.#queued < MAX_QUEUED_PER_CONNECTION) this.#resumeReading();
   }
 
   /** @internal */
@@ -270,12 +356,13 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#out = null;
     this.#marked = 0;
     // A request still in its callback stays running and active until it settles (settled()).
-    for (const ex of this.#queue) {
-      if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
-      if (ex.state === EXCHANGE_STATE.RUNNING) ex.abort("connection closed");
+    const head = this.#head;
+    if (head !== null) {
+      if (head.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(head);
+      if (head.state === EXCHANGE_STATE.RUNNING) head.abort("connection closed");
     }
     this.#dropWaiting();
-    this.#queue.length = 0;
+    this.#head = null;
     counters.endActive(unwritten);
     this.#owner.connectionClosed(this);
   }
@@ -288,7 +375,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   #written(n: number): void {
     this.#unwritten -= n;
     this.#counters.endActive(n);
-    if (this.#readPaused && this.#socket.writableLength === 0 && this.#queue.length < MAX_QUEUED_PER_CONNECTION) {
+    if (this.#readPaused && this.#socket.writableLength === 0 && this.#queued < MAX_QUEUED_PER_CONNECTION) {
       this.#resumeReading();
     }
     if (this.idle && !this.#ending && !this.#closeAfter) this.#owner.idleList.add(this);
@@ -343,9 +430,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
-    const queue = this.#queue;
-    while (queue.length > 0) {
-      const ex = queue[0]!;
+    for (let ex = this.#head; ex !== null; ex = this.#head) {
       const state = ex.state;
       if (state === EXCHANGE_STATE.QUEUED) {
         if (this.#waitingSlot) break;
@@ -356,7 +441,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
         continue;
       }
       if (state === EXCHANGE_STATE.RUNNING || state === EXCHANGE_STATE.STAGED) break;
-      queue.shift();
+      this.#advance();
       if (state === EXCHANGE_STATE.READY) {
         this.#emit(ex.response!, ex.flags);
       } else {
@@ -368,11 +453,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
       ex.state = EXCHANGE_STATE.DROPPED;
     }
     this.#pumping = false;
-    if (this.#framer?.needsContinue && queue.length === 0) {
+    if (this.#framer?.needsContinue && this.#head === null) {
       this.#framer.continueSent();
       (this.#out ??= []).push(CONTINUE_RESPONSE);
     }
-    if (this.#readPaused && queue.length < MAX_QUEUED_PER_CONNECTION && this.#socket.writableLength === 0) {
+    if (this.#readPaused && this.#queued < MAX_QUEUED_PER_CONNECTION && this.#socket.writableLength === 0) {
       this.#resumeReading();
     }
   }
@@ -393,23 +478,30 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   /** Drop every request that is not in its callback (a staged one is taken back); the running one stays. */
   #dropWaiting(): void {
-    // In place: #pump walks this same array.
-    const queue = this.#queue;
-    let kept = 0;
+    const head = this.#head;
     let dropped = 0;
-    for (const ex of queue) {
-      if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
-      if (ex.state === EXCHANGE_STATE.RUNNING) {
-        queue[kept++] = ex;
-        continue;
-      }
-      if (ex.state === EXCHANGE_STATE.QUEUED) this.#counters.queued--;
-      if (ex.timedOut) this.#counters.endRunning();
-      ex.state = EXCHANGE_STATE.DROPPED;
+    if (head !== null && !this.#drop(head)) {
       dropped++;
+      this.#head = null;
     }
-    queue.length = kept;
+    const behind = this.#behind;
+    if (behind !== null) {
+      // Only the head may be running: everything behind it goes.
+      for (const ex of behind) this.#drop(ex);
+      dropped += behind.length;
+      this.#behind = null;
+    }
     if (dropped > 0) this.#counters.endActive(dropped);
+  }
+
+  /** Mark `ex` dropped unless it is in its callback (true then: it stays). */
+  #drop(ex: Exchange): boolean {
+    if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
+    if (ex.state === EXCHANGE_STATE.RUNNING) return true;
+    if (ex.state === EXCHANGE_STATE.QUEUED) this.#counters.queued--;
+    if (ex.timedOut) this.#counters.endRunning();
+    ex.state = EXCHANGE_STATE.DROPPED;
+    return false;
   }
 
   #dropPartial(): void {
@@ -447,7 +539,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   }
 
   #finishIfDone(): void {
-    if ((this.#closeAfter || this.#owner.draining) && this.#queue.length === 0 && !this.#partial) this.#end();
+    if ((this.#closeAfter || this.#owner.draining) && this.#head === null && !this.#partial) this.#end();
   }
 
   // ---- shutdown -------------------------------------------------------------
@@ -457,23 +549,36 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     if (this.idle) this.#end();
   }
 
+  /** Close, first step: a request staged on a worker is taken back (it is queued again, or began). */
+  takeBackStaged(): void {
+    const head = this.#head;
+    if (head !== null && head.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(head);
+  }
+
   /** Close: cut requests still arriving, answer queued ones 503, abort the running one. */
   forceClose(): void {
     if (this.#closed) return;
     this.#framer?.stop();
     this.#dropPartial();
-    for (const ex of this.#queue) {
-      if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
-      if (ex.state === EXCHANGE_STATE.QUEUED) {
-        this.#counters.queued--;
-        ex.state = EXCHANGE_STATE.REJECTED;
-        ex.status = 503;
-      } else if (ex.state === EXCHANGE_STATE.RUNNING) {
-        ex.abort("listener closed");
-      }
+    const head = this.#head;
+    if (head !== null) {
+      this.#closeOut(head);
+      if (this.#behind !== null) for (const ex of this.#behind) this.#closeOut(ex);
     }
     this.#pump();
     this.#flush();
+  }
+
+  /** Close's answer to one request in hand: 503 if it waits, its signal aborted if it runs. */
+  #closeOut(ex: Exchange): void {
+    if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
+    if (ex.state === EXCHANGE_STATE.QUEUED) {
+      this.#counters.queued--;
+      ex.state = EXCHANGE_STATE.REJECTED;
+      ex.status = 503;
+    } else if (ex.state === EXCHANGE_STATE.RUNNING) {
+      ex.abort("listener closed");
+    }
   }
 
   destroy(): void {
@@ -491,7 +596,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#owner.idleList.remove(this);
     this.#framer?.stop();
     this.#socket.end();
-    this.#endedAt = now();
+    this.#endedAt = nowMs();
     this.#arm(this.#endedAt + LINGER_MS);
   }
 
@@ -523,19 +628,19 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   /** Make sure the timer fires no later than `at`; a later fire is re-armed then (see handleTimer). */
   #arm(at: number): void {
-    if (at === Number.POSITIVE_INFINITY || this.#closed || at >= this.#timerAt) return;
+    if (at === Number.POSITIVE_INFINITY || this.#closed || (this.#timerAt !== 0 && at >= this.#timerAt)) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(connectionOnTimer, Math.max(1, Math.ceil(at - now())), this);
+    this.#timer = setTimeout(connectionOnTimer, Math.max(1, at - nowMs()), this);
   }
 
   /** @internal */
   handleTimer(): void {
     this.#timer = null;
-    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#timerAt = 0;
     if (this.#closed) return;
     const at = this.#deadline();
-    if (at > now() + 0.5) {
+    if (at > nowMs()) {
       this.#arm(at);
       return;
     }

@@ -5,13 +5,13 @@
  * exact deadline of the oldest, instead of a timer per connection. Joining and
  * leaving are O(1) (an intrusive doubly linked list).
  */
-import { performance } from "node:perf_hooks";
+import { nowMs } from "./clock.js";
 
 /** What the list needs of a member. */
 export interface IdleMember {
   idlePrev: IdleMember | null;
   idleNext: IdleMember | null;
-  /** When it became idle (performance clock, ms); -1 when not in the list. */
+  /** When it became idle (nowMs()); -1 when not in the list. */
   idleSince: number;
   /** Its idle time ran out: it is already out of the list. */
   idleExpired(): void;
@@ -30,7 +30,7 @@ export class IdleList {
 
   add(member: IdleMember): void {
     if (member.idleSince >= 0) this.remove(member);
-    member.idleSince = performance.now();
+    member.idleSince = nowMs();
     member.idlePrev = this.#last;
     member.idleNext = null;
     if (this.#last) this.#last.idleNext = member;
@@ -59,15 +59,15 @@ export class IdleList {
   #arm(): void {
     const first = this.#first;
     if (first === null) return;
-    const wait = Math.max(1, Math.ceil(first.idleSince + this.#timeoutMs - performance.now()));
+    const wait = Math.max(1, first.idleSince + this.#timeoutMs - nowMs());
     this.#timer = setTimeout(this.#fire, wait);
   }
 
   #fire = (): void => {
     this.#timer = null;
-    const now = performance.now();
+    const now = nowMs();
     let member = this.#first;
-    while (member !== null && member.idleSince + this.#timeoutMs <= now + 0.5) {
+    while (member !== null && member.idleSince + this.#timeoutMs <= now) {
       this.remove(member);
       member.idleExpired();
       member = this.#first;

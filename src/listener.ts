@@ -234,6 +234,9 @@ export class HttpListener implements ConnectionOwner {
     this.routeClose();
     this.#state = LISTENER_STATE.CLOSING;
     this.#waiting = [];
+    // Staged requests first: aborting a running callback frees its worker, which would
+    // otherwise begin the request staged on it before its connection's turn came.
+    for (const conn of this.#connections) conn.takeBackStaged();
     for (const conn of this.#connections) conn.forceClose();
     // Running callbacks may finish, within closeTimeoutMs: past it they are abandoned
     // (their late results dropped), so that Close always ends.
