@@ -271,7 +271,8 @@ export class RequestFramer {
   #complete(chunk: Buffer, start: number, end: number): boolean {
     let bytes: Buffer;
     if (this.#parts === null) {
-      bytes = chunk.subarray(start, end);
+      // The usual keep-alive read is exactly one request: no view to make.
+      bytes = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
     } else {
       this.#parts.push(chunk.subarray(0, end));
       bytes = Buffer.concat(this.#parts);
