@@ -26,6 +26,8 @@ export interface CallbackRunner {
    * `begin(ex)`, or `requeue(ex)` if it gives it back unstarted. False: not now.
    */
   stage?(ex: Exchange): boolean;
+  /** Optional: RouteClose was called (worker mode tells the threads). */
+  draining?(): void;
   /** A stage() call would be accepted now. */
   canStage?(): boolean;
   /**

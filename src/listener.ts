@@ -12,7 +12,7 @@ import { type CallbackRunner, MainThreadRunner, type RequestCallback, type Runne
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { RequestCounters } from "./counters.js";
 import { CallbackHttpError, describe } from "./errors.js";
-import { EXCHANGE_STATE, type Exchange } from "./exchange.js";
+import { EXCHANGE_STATE, type Exchange, type ExchangeHost } from "./exchange.js";
 import { type FramerSink, RequestFramer } from "./framer.js";
 import { IdleList } from "./idle-list.js";
 import { closeRecord, issueId, registerListener } from "./listener-registry.js";
@@ -123,6 +123,8 @@ export class HttpListener implements ConnectionOwner {
   #connections = new Set<Connection>();
   /** Connections whose next request waits for a concurrency slot, in order. */
   #waiting: Connection[] = [];
+  /** The connection whose turn it is while it is being resumed (or its request requeued). */
+  #turn: ExchangeHost | null = null;
   #concurrency: number;
   /** Running callbacks with a time limit, oldest first (a doubly linked list through the exchanges). */
   #oldest: Exchange | null = null;
@@ -190,6 +192,7 @@ export class HttpListener implements ConnectionOwner {
   routeClose(): boolean {
     if (this.#state !== LISTENER_STATE.OPEN) return false;
     this.#state = LISTENER_STATE.DRAINING;
+    this.#runner.draining?.();
     const server = this.#server;
     this.#serverClosed = new Promise((resolve) => server.close(() => resolve()));
     for (const conn of this.#connections) conn.drain();
@@ -263,13 +266,21 @@ export class HttpListener implements ConnectionOwner {
   // ---- ConnectionOwner -------------------------------------------------------
 
   start(ex: Exchange, conn: Connection): boolean {
+    // Turns go in order: while connections wait, a newcomer (or a pipelined next request) waits behind
+    // them, unless its turn has come (#startWaiting) or it was taken back from a lost worker (requeue).
+    const itsTurn = conn === this.#turn;
+    if (!itsTurn && this.#waiting.length > 0) {
+      this.#waiting.push(conn);
+      return false;
+    }
     if (this.#concurrency > 0 && this.counters.running >= this.#concurrency) {
       // Every slot is busy: a worker may still take it ahead, to begin it the moment it is free.
       if (this.#runner.stage?.(ex)) {
         ex.state = EXCHANGE_STATE.STAGED;
         return true;
       }
-      this.#waiting.push(conn);
+      if (itsTurn) this.#waiting.unshift(conn);
+      else this.#waiting.push(conn);
       return false;
     }
     this.#begin(ex);
@@ -344,7 +355,10 @@ export class HttpListener implements ConnectionOwner {
       ex.state = EXCHANGE_STATE.REJECTED;
       ex.status = 503;
     }
+    // It waited longer than any connection in the waiting list: it keeps its turn.
+    this.#turn = ex.host;
     ex.host.settled(ex);
+    this.#turn = null;
   };
 
   /** Count `ex` as running from now, under the time limit. */
@@ -374,7 +388,11 @@ export class HttpListener implements ConnectionOwner {
     // Bounded: a connection that cannot start after all goes to the back of the list.
     for (let n = waiting.length; n > 0 && waiting.length > 0; n--) {
       if (this.counters.running >= this.#concurrency && !runner.canStage?.()) break;
-      waiting.shift()!.resume();
+      const conn = waiting.shift()!;
+      this.#turn = conn;
+      conn.resume();
+      this.#turn = null;
+      if (waiting[0] === conn) break; // it could not start after all, and keeps its place
     }
   }
 
@@ -407,9 +425,10 @@ export class HttpListener implements ConnectionOwner {
       this.#timeOut(ex);
       ex = this.#oldest;
     }
-    if (ex !== null) {
-      this.#clock = setTimeout(this.#onClock, Math.max(1, Math.ceil(ex.startedAt + this.timeoutMs - t)));
-    }
+    // A request started by a time-out above may have armed the clock for itself: the oldest decides.
+    if (this.#clock !== null) clearTimeout(this.#clock);
+    this.#clock =
+      ex === null ? null : setTimeout(this.#onClock, Math.max(1, Math.ceil(ex.startedAt + this.timeoutMs - t)));
   };
 
   // ---- connections ------------------------------------------------------------

@@ -11,10 +11,10 @@
  * This file runs only as the compiled JavaScript: Node 20 cannot start a
  * worker from a .ts file.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { invokeCallback, type RequestCallback } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
-import type { FromWorker, ToWorker, WorkerSetup } from "./worker-pool.js";
+import { DRAINING, type FromWorker, type ToWorker, type WorkerSetup } from "./worker-pool.js";
 
 type RunMessage = Extract<ToWorker, { type: "run" | "stage" }>;
 
@@ -23,16 +23,23 @@ class WorkerContext implements CallbackContext {
   readonly listenerId: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly draining: boolean;
-  readonly willClose: boolean;
+  readonly #lastOnConnection: boolean;
   #abort: AbortController | null = null;
 
   constructor(msg: RunMessage) {
     this.listenerId = msg.listenerId;
     this.remoteAddress = msg.remoteAddress;
     this.remotePort = msg.remotePort;
-    this.draining = msg.draining;
-    this.willClose = msg.willClose;
+    this.#lastOnConnection = msg.lastOnConnection;
+  }
+
+  /** Read when asked: RouteClose is a flag the main thread shares with every worker. */
+  get draining(): boolean {
+    return Atomics.load(shared, DRAINING) === 1;
+  }
+
+  get willClose(): boolean {
+    return this.#lastOnConnection || this.draining;
   }
 
   get signal(): AbortSignal {
@@ -63,7 +70,10 @@ const setup = workerData as WorkerSetup;
 const running = new Map<number, WorkerContext>();
 /** One at a time: requests that arrived while a callback ran, in order. */
 const waiting: RunMessage[] = [];
+/** Aborts that came for requests still waiting: applied when they begin. */
+const earlyAborts = new Map<number, Extract<ToWorker, { type: "abort" }>>();
 const claim = new Int32Array(setup.claim);
+const shared = new Int32Array(setup.shared);
 let callback: RequestCallback;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -74,8 +84,14 @@ function reply(id: number, bytes: Buffer | null): void {
   if (!running.delete(id)) return;
   // The next request is claimed before this answer goes out: when the main thread reads the answer,
   // a staged request this worker holds is already its own, and the claim cell is free for the next.
+  // Messages that came while a synchronous callback held the thread are taken in first.
   let next: RunMessage | null = null;
   if (setup.oneAtATime) {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      const msg = m.message as ToWorker;
+      if (msg.type === "abort") abort(msg);
+      else waiting.push(msg);
+    }
     while (next === null && waiting.length > 0) {
       const msg = waiting.shift()!;
       if (claimed(msg)) next = msg;
@@ -108,7 +124,19 @@ function begin(msg: RunMessage): void {
   const context = new WorkerContext(msg);
   const ref = new WorkerRef(Buffer.from(msg.bytes), context);
   running.set(msg.id, context);
+  const early = earlyAborts.get(msg.id);
+  if (early !== undefined) {
+    earlyAborts.delete(msg.id);
+    context.abort(early.name, early.message);
+  }
   invokeCallback(callback, ref as unknown as RequestRef, context, msg.id, reply);
+}
+
+/** The main thread aborted a request: its signal fires now, or as it begins if it still waits here. */
+function abort(msg: Extract<ToWorker, { type: "abort" }>): void {
+  const context = running.get(msg.id);
+  if (context !== undefined) context.abort(msg.name, msg.message);
+  else if (waiting.some((w) => w.id === msg.id)) earlyAborts.set(msg.id, msg);
 }
 
 /** The export named `name`: a named export, or a property of the default export (a CommonJS module). */
@@ -136,7 +164,7 @@ async function start(): Promise<void> {
   }
   callback = found as RequestCallback;
   port.on("message", (msg: ToWorker) => {
-    if (msg.type === "abort") running.get(msg.id)?.abort(msg.name, msg.message);
+    if (msg.type === "abort") abort(msg);
     else accept(msg);
   });
   post({ type: "ready" });

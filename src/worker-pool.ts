@@ -45,7 +45,12 @@ export interface WorkerSetup {
    * main thread stages the next one only once the cell is 0 again.
    */
   readonly claim: SharedArrayBuffer;
+  /** Int32 flags the main thread shares with all workers: [DRAINING] is 1 once RouteClose was called. */
+  readonly shared: SharedArrayBuffer;
 }
+
+/** Index of the RouteClose flag in WorkerSetup.shared. */
+export const DRAINING = 0;
 
 /** Main thread → worker. */
 export type ToWorker =
@@ -58,10 +63,8 @@ export type ToWorker =
       readonly listenerId: number;
       readonly remoteAddress: string;
       readonly remotePort: number;
-      /** RouteClose had been called when the request was dispatched. */
-      readonly draining: boolean;
-      /** The connection closes after this response (CallbackContext.willClose). */
-      readonly willClose: boolean;
+      /** No request is read after this one on its connection (with RouteClose, CallbackContext.willClose). */
+      readonly lastOnConnection: boolean;
     }
   /** The request's signal fired on the main thread (its connection was lost, or Close). */
   | { readonly type: "abort"; readonly id: number; readonly name: string; readonly message: string };
@@ -209,14 +212,14 @@ export class WorkerPool implements CallbackRunner {
 
   /** `concurrency` is the listener's: equal to `size`, each worker runs one callback at a time and stages. */
   constructor(
-    setup: Omit<WorkerSetup, "claim" | "oneAtATime">,
+    setup: Omit<WorkerSetup, "claim" | "oneAtATime" | "shared">,
     size: number,
     concurrency: number,
     host: RunnerHost,
     settings: WorkerPoolSettings,
   ) {
     this.#staging = concurrency === size;
-    this.#setup = { ...setup, oneAtATime: this.#staging };
+    this.#setup = { ...setup, oneAtATime: this.#staging, shared: new SharedArrayBuffer(4) };
     this.#host = host;
     this.#settings = settings;
     for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
@@ -300,8 +303,7 @@ export class WorkerPool implements CallbackRunner {
       listenerId: host.listenerId,
       remoteAddress: host.remoteAddress(),
       remotePort: host.remotePort(),
-      draining: host.draining,
-      willClose: ex.lastOnConnection || host.draining,
+      lastOnConnection: ex.lastOnConnection,
     };
     worker.thread.postMessage(message, [copy.buffer]);
     return job;
@@ -326,10 +328,39 @@ export class WorkerPool implements CallbackRunner {
     return true;
   }
 
+  /**
+   * `w` is about to be free and holds nothing staged: a request staged on a
+   * worker that is still busy (the oldest such) moves to `w` rather than wait
+   * there, possibly behind a long or endless callback.
+   */
+  #takeOver(w: PoolWorker): void {
+    let from: Job | null = null;
+    for (const v of this.#workers) {
+      const staged = v.staged;
+      if (v !== w && staged !== null && (from === null || staged.id < from.id)) from = staged;
+    }
+    if (from === null) return;
+    from.worker.staged = null;
+    if (!this.#takeBack(from)) {
+      // Its worker was quicker: it began it.
+      this.#beginStaged(from);
+      return;
+    }
+    const ex = from.ex;
+    ex.onAbort = this.#aborted;
+    this.#send(w, ex, "run");
+    this.#host.begin(ex);
+  }
+
   /** The staged job began on its worker: it runs from now, in the listener's counts. */
   #beginStaged(job: Job): void {
     job.ex.onAbort = this.#aborted;
     this.#host.begin(job.ex);
+  }
+
+  /** RouteClose: every context, in every worker, reports draining from now on. */
+  draining(): void {
+    Atomics.store(new Int32Array(this.#setup.shared), DRAINING, 1);
   }
 
   /** The listener answered `ex` 503: stop the callback the only way there is, by ending its thread. */
@@ -337,7 +368,16 @@ export class WorkerPool implements CallbackRunner {
     const job = this.#jobs.get(ex);
     if (job === undefined) return;
     this.#forget(job);
-    this.#lost(job.worker, "terminated: its callback ran past the time limit");
+    const w = job.worker;
+    const staged = w.staged;
+    if (staged !== null && Atomics.load(w.claim, 0) !== staged.id) {
+      // The worker claimed its staged request: the callback past its limit had already returned
+      // (its answer is on the way, and dropped). Nothing to stop; the staged one runs from now.
+      w.staged = null;
+      this.#beginStaged(staged);
+      return;
+    }
+    this.#lost(w, "terminated: its callback ran past the time limit");
   }
 
   /** Terminate every worker; resolves once all have exited (each bounded by TERMINATE_BOUND_MS). */
@@ -417,6 +457,8 @@ export class WorkerPool implements CallbackRunner {
       if (staged !== null) {
         w.staged = null;
         this.#beginStaged(staged);
+      } else if (this.#staging) {
+        this.#takeOver(w);
       }
       const job = w.jobs.get(msg.id);
       if (job === undefined) return; // timed out or abandoned: the late answer is dropped
@@ -444,18 +486,20 @@ export class WorkerPool implements CallbackRunner {
     w.staged = null;
     const requeue = staged !== null && this.#takeBack(staged);
     if (staged !== null && !requeue) this.#beginStaged(staged);
-    for (const job of [...w.jobs.values()]) {
-      this.#forget(job);
-      this.#host.settle(job.ex, null);
-    }
+    // The replacement first: the requeued request and those that take the slots the lost jobs free
+    // must find it, rather than no live worker (which answers 500).
     // While Open waits for the first workers, one that cannot load the module fails Open instead.
     if (!(this.#closed || this.#host.closing() || (this.#starting && !wasReady))) {
       // A replacement that could not even load the module is retried after a pause, not in a tight loop.
       if (wasReady) this.#replace(w);
       else this.#later(() => this.#replace(w), RESPAWN_DELAY_MS);
     }
-    // Last, so that the replacement is there to take it.
+    // Requeued before the lost jobs settle: it waited longer than whoever would take the slots they free.
     if (requeue) this.#host.requeue(staged.ex);
+    for (const job of [...w.jobs.values()]) {
+      this.#forget(job);
+      this.#host.settle(job.ex, null);
+    }
   }
 
   #replace(dead: PoolWorker): void {

@@ -5,6 +5,9 @@
  * (resourceLimits: a worker out of memory) and the dispatch order.
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Exchange, type ExchangeHost } from "../src/exchange.js";
 import type { ListenerConfig } from "../src/listener.js";
@@ -103,6 +106,49 @@ describe("worker pool", () => {
       await p.close();
     }
   });
+
+  test(
+    "one callback per worker: a busy worker takes the next request ahead, and one taken back never runs",
+    T,
+    async (t) => {
+      const begun: string[] = [];
+      const answers = new Map<Exchange, (response: Buffer | null) => void>();
+      const reports = {
+        settle: (ex: Exchange, response: Buffer | null) => answers.get(ex)?.(response),
+        begin: (ex: Exchange) => begun.push(ex.bytes.toString("latin1").split(" ")[1]!),
+        requeue: () => {},
+        closing: () => false,
+      };
+      const base = config(1);
+      const p = await startWorkerPool({ ...base, limits: { ...base.limits, concurrency: 1 } }, reports);
+      t.after(() => p.close());
+      const dir = mkdtempSync(join(tmpdir(), "callbackhttp-pool-"));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const marker = join(dir, "ran");
+      const exchange = (path: string): { ex: Exchange; answer: Promise<string | null> } => {
+        const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
+        const answer = new Promise<string | null>((resolve) =>
+          answers.set(ex, (r) => resolve(r === null ? null : r.toString("latin1"))),
+        );
+        return { ex, answer };
+      };
+
+      const first = exchange("/busy?ms=300");
+      p.run(first.ex);
+      assert.equal(p.canStage(), true, "a worker running one callback can take one ahead");
+      const takenBack = exchange(`/touch?file=${encodeURIComponent(marker)}`);
+      assert.equal(p.stage(takenBack.ex), true);
+      assert.equal(p.canStage(), false, "one ahead per worker");
+      assert.equal(p.revoke(takenBack.ex), true, "not begun: taken back");
+      const second = exchange("/cached");
+      // the claim cell is free again: the worker can take another one ahead
+      assert.equal(p.stage(second.ex), true);
+      assert.equal(body(await first.answer), "busy done");
+      assert.deepEqual(begun, ["/cached"], "reported begun before the answer it followed");
+      assert.equal(body(await second.answer), "cached");
+      assert.equal(existsSync(marker), false, "the request taken back never ran");
+    },
+  );
 
   test("close() twice is one close, and a closed pool fails requests instead of hanging", T, async () => {
     const { pool: p, ask } = await pool(2);

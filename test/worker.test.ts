@@ -345,17 +345,57 @@ describe("worker mode: the next request handed ahead to a busy worker", () => {
     );
   });
 
-  test("its worker crashed, it is answered by the replacement", T, async (t) => {
+  test("its worker crashed, it is answered by the replacement, and so is the one waiting behind it", T, async (t) => {
     const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
     t.after(() => listener.close());
     const port = listener.port;
     const crash = request(port, "/crash?ms=400");
     await until(() => listener.counters.running === 1, "the doomed request to start");
-    const next = request(port, "/cached");
+    const next = request(port, "/seq");
     await until(() => listener.counters.queued === 1, "the next request to wait");
+    const last = request(port, "/seq");
+    await until(() => listener.counters.queued === 2, "the last request to wait");
     assert.equal((await crash).status, 500);
-    assert.equal((await next).body, "cached");
+    // both go to the replacement, in their order (its /seq counts from 1)
+    assert.deepEqual([(await next).body, (await last).body], ["1", "2"]);
     assert.deepEqual([listener.stats().failures, listener.stats().workerRestarts], [1, 1]);
+  });
+
+  test("it moves to a worker that frees up rather than wait behind a long callback", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 2, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const answered: string[] = [];
+    const track = (name: string, reply: Promise<Reply>): Promise<Reply> =>
+      reply.then((r) => {
+        answered.push(name);
+        return r;
+      });
+    // no time limit: the long one runs for good until its signal fires (Close)
+    const long = track("long", request(port, "/wait-abort"));
+    await until(() => listener.counters.running === 1, "the long callback to start");
+    const short = track("short", request(port, "/busy?ms=200"));
+    await until(() => listener.counters.running === 2, "the short callback to start");
+    const next = track("next", request(port, "/cached"));
+    await until(() => listener.counters.queued === 1, "the next request to wait");
+    assert.equal((await next).body, "cached", "answered by the worker that freed up");
+    assert.equal((await short).status, 200);
+    assert.equal(answered.includes("long"), false, "while the long callback still runs");
+    await listener.close();
+    assert.equal((await long).status, 200);
+  });
+
+  test("its context reports draining when RouteClose came before it began", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const busy = request(port, "/busy?ms=400");
+    await until(() => listener.counters.running === 1, "the busy request to start");
+    const ctx = request(port, "/ctx");
+    await until(() => listener.counters.queued === 1, "the next request to wait");
+    assert.equal(listener.routeClose(), true);
+    assert.equal((await busy).status, 200);
+    assert.equal(JSON.parse((await ctx).body).draining, true);
   });
 
   test("Close answers it 503 like any queued request, and it never runs", T, async (t) => {
@@ -383,18 +423,21 @@ describe("worker mode: the next request handed ahead to a busy worker", () => {
     const port = listener.port;
     const first = request(port, "/seq?ms=300");
     await until(() => listener.counters.running === 1, "the first request to start");
-    // x sends two requests at once, then y sends one: x's first, y's, then x's second
+    // x sends two requests at once, then y and z one each: x's first, y's, z's, then x's second
     const x = await open(port);
     const fromX = collect(x);
     x.write(get("/seq?ms=20") + get("/seq?ms=20", "Connection: close\r\n"));
     await until(() => listener.counters.queued === 2, "x's requests to wait");
     const y = request(port, "/seq?ms=20");
     await until(() => listener.counters.queued === 3, "y's request to wait");
+    const z = request(port, "/seq?ms=20");
+    await until(() => listener.counters.queued === 4, "z's request to wait");
     assert.equal((await first).body, "1");
     assert.equal((await y).body, "3");
+    assert.equal((await z).body, "4", "z waited before x's second request was x's turn again");
     await fromX.closed;
     const bodies = [...fromX.text().matchAll(/\r\n\r\n(\d+)/g)].map((m) => m[1]);
-    assert.deepEqual(bodies, ["2", "4"]);
+    assert.deepEqual(bodies, ["2", "5"]);
   });
 });
 
