@@ -356,11 +356,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#out = null;
     this.#marked = 0;
     // A request still in its callback stays running and active until it settles (settled()).
+    this.takeBackStaged();
     const head = this.#head;
-    if (head !== null) {
-      if (head.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(head);
-      if (head.state === EXCHANGE_STATE.RUNNING) head.abort("connection closed");
-    }
+    if (head !== null && head.state === EXCHANGE_STATE.RUNNING) head.abort("connection closed");
     this.#dropWaiting();
     this.#head = null;
     counters.endActive(unwritten);
@@ -494,9 +492,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     if (dropped > 0) this.#counters.endActive(dropped);
   }
 
-  /** Mark `ex` dropped unless it is in its callback (true then: it stays). */
+  /** Mark `ex` dropped unless it is in its callback (true then: it stays). Staged ones were taken back before. */
   #drop(ex: Exchange): boolean {
-    if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
     if (ex.state === EXCHANGE_STATE.RUNNING) return true;
     if (ex.state === EXCHANGE_STATE.QUEUED) this.#counters.queued--;
     if (ex.timedOut) this.#counters.endRunning();
@@ -560,6 +557,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     if (this.#closed) return;
     this.#framer?.stop();
     this.#dropPartial();
+    this.takeBackStaged();
     const head = this.#head;
     if (head !== null) {
       this.#closeOut(head);
@@ -571,7 +569,6 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   /** Close's answer to one request in hand: 503 if it waits, its signal aborted if it runs. */
   #closeOut(ex: Exchange): void {
-    if (ex.state === EXCHANGE_STATE.STAGED) this.#owner.unstage(ex);
     if (ex.state === EXCHANGE_STATE.QUEUED) {
       this.#counters.queued--;
       ex.state = EXCHANGE_STATE.REJECTED;

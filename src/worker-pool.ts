@@ -277,10 +277,7 @@ export class WorkerPool implements CallbackRunner {
   revoke(ex: Exchange): boolean {
     const job = this.#jobs.get(ex);
     if (job === undefined || job.worker.staged !== job) return true;
-    job.worker.staged = null;
-    if (this.#takeBack(job)) return true;
-    this.#beginStaged(job);
-    return false;
+    return this.#takeBack(job);
   }
 
   /** Post `ex` to `worker` as a new job. */
@@ -321,9 +318,17 @@ export class WorkerPool implements CallbackRunner {
     return null;
   }
 
-  /** Win the claim on a staged job: true when its worker will never begin it. */
+  /**
+   * Take a staged job off its worker: true when the main thread won the claim
+   * (the worker will never begin it); false when the worker had begun it, which
+   * is then reported begun.
+   */
   #takeBack(job: Job): boolean {
-    if (Atomics.compareExchange(job.worker.claim, 0, job.id, 0) !== job.id) return false;
+    job.worker.staged = null;
+    if (Atomics.compareExchange(job.worker.claim, 0, job.id, 0) !== job.id) {
+      this.#beginStaged(job);
+      return false;
+    }
     this.#forget(job);
     return true;
   }
@@ -339,13 +344,8 @@ export class WorkerPool implements CallbackRunner {
       const staged = v.staged;
       if (v !== w && staged !== null && (from === null || staged.id < from.id)) from = staged;
     }
-    if (from === null) return;
-    from.worker.staged = null;
-    if (!this.#takeBack(from)) {
-      // Its worker was quicker: it began it.
-      this.#beginStaged(from);
-      return;
-    }
+    // Its worker may have been quicker and begun it: then it stays there.
+    if (from === null || !this.#takeBack(from)) return;
     const ex = from.ex;
     ex.onAbort = this.#aborted;
     this.#send(w, ex, "run");
@@ -483,9 +483,7 @@ export class WorkerPool implements CallbackRunner {
     void this.#terminate(w);
     // Its staged request, if it never began, waits again for another worker; if it began, it fails with the rest.
     const staged = w.staged;
-    w.staged = null;
     const requeue = staged !== null && this.#takeBack(staged);
-    if (staged !== null && !requeue) this.#beginStaged(staged);
     // The replacement first: the requeued request and those that take the slots the lost jobs free
     // must find it, rather than no live worker (which answers 500).
     // While Open waits for the first workers, one that cannot load the module fails Open instead.
