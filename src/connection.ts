@@ -13,6 +13,7 @@ import { type FramerSink, REQUEST_FLAGS, type RequestFramer } from "./framer.js"
 import type { IdleList, IdleMember } from "./idle-list.js";
 import type { ListenerLimits } from "./options.js";
 import { responseKeepsAlive } from "./response-head.js";
+import { pauseReads, readInto, resumeReads } from "./socket-reader.js";
 
 /** What a connection needs from its listener. */
 export interface ConnectionOwner {
@@ -64,9 +65,6 @@ const READ_PAUSED = 64;
 const kConnection = Symbol("callbackhttp.connection");
 type ServedSocket = Socket & { [kConnection]: Connection };
 
-function socketOnData(this: ServedSocket, chunk: Buffer): void {
-  this[kConnection].handleData(chunk);
-}
 function socketOnEnd(this: ServedSocket): void {
   this[kConnection].handleEnd();
 }
@@ -122,7 +120,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#socket = socket;
     this.#owner = owner;
     (socket as ServedSocket)[kConnection] = this;
-    socket.on("data", socketOnData);
+    readInto(socket, this);
     socket.on("end", socketOnEnd);
     socket.on("close", socketOnClose);
     socket.on("drain", socketOnDrain);
@@ -599,12 +597,12 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   #pauseReading(): void {
     this.#readPaused = true;
-    this.#socket.pause();
+    pauseReads(this.#socket);
   }
 
   #resumeReading(): void {
     this.#readPaused = false;
-    this.#socket.resume();
+    resumeReads(this.#socket);
   }
 
   // ---- deadlines ------------------------------------------------------------

@@ -151,6 +151,41 @@ describe("counters under traffic", () => {
     await callbackhttp.Close(lid);
   });
 
+  test("a client pipelining far ahead of its answers is read no further than 64 requests ahead; none is lost", async (t) => {
+    let open_ = false;
+    const gate: Array<() => void> = [];
+    callback("Flooded", () => (open_ ? OK : new Promise<string>((resolve) => gate.push(() => resolve(OK)))));
+    const lid = await callbackhttp.Open("Flooded", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    t.after(async () => {
+      socket.destroy();
+      for (const release of gate) release();
+      await callbackhttp.Close(lid);
+    });
+    let answers = 0;
+    let text = "";
+    socket.on("data", (d: Buffer) => {
+      text = (text + d.toString("latin1")).replace(/HTTP\/1\.1 200 OK\r\nContent-Length: 2\r\n\r\nok/g, () => {
+        answers++;
+        return "";
+      });
+    });
+    const body = "b".repeat(16 * 1024);
+    const post = `POST / HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const count = 2000; // 32 MiB of requests: more than the kernel's buffers hold
+    for (let i = 0; i < count; i++) socket.write(post);
+    await until(() => callbackhttp.Queued(lid) >= 63, "the queue to fill");
+    await new Promise((r) => setTimeout(r, 300));
+    // Reading stopped: a read's worth of requests past the 64 at most, the rest still with the client.
+    const framed = callbackhttp.Queued(lid) + callbackhttp.Running(lid);
+    assert.ok(framed < 100, `${framed} requests read while the first one was held`);
+    assert.ok(socket.writableLength > (count * post.length) / 2, `${socket.writableLength} bytes left unsent`);
+    open_ = true;
+    for (const release of gate) release();
+    await until(() => answers === count, `all ${count} answers (have ${answers})`, 20_000);
+    assert.equal(text, "");
+  });
+
   test("RouteInfo and RouteCloseInfo carry the live counters", async () => {
     const held = heldCallback("HeldInfo");
     const lid = await callbackhttp.Open("HeldInfo", 5000, 0);

@@ -1,0 +1,149 @@
+/**
+ * How a connection receives its socket's bytes (src/socket-reader.ts), on real
+ * sockets over 127.0.0.1, in both ways: straight from the socket's handle (the
+ * default) and through the socket's 'data' event (the fallback).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { describe, test } from "node:test";
+import { pauseReads, readInto, resumeReads } from "../src/socket-reader.js";
+import { open, until } from "./support/socket-helpers.js";
+
+/** A server whose one accepted socket is read by readInto; what it reads is kept in order. */
+async function serve(direct: boolean): Promise<{
+  server: Server;
+  port: number;
+  accepted: Promise<{ socket: Socket; tookDirect: boolean }>;
+  received: () => string;
+  bytes: () => number;
+}> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let accept!: (v: { socket: Socket; tookDirect: boolean }) => void;
+  const accepted = new Promise<{ socket: Socket; tookDirect: boolean }>((r) => {
+    accept = r;
+  });
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on("error", () => {});
+    const tookDirect = readInto(
+      socket,
+      {
+        handleData: (chunk) => {
+          bytes += chunk.length;
+          chunks.push(Buffer.from(chunk));
+        },
+      },
+      direct,
+    );
+    accept({ socket, tookDirect });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === "object");
+  return {
+    server,
+    port: address.port,
+    accepted,
+    received: () => Buffer.concat(chunks).toString("latin1"),
+    bytes: () => bytes,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const direct of [true, false]) {
+  describe(direct ? "reading straight from the socket's handle" : "reading through the socket's 'data' event", () => {
+    // Turned off in the environment, every socket takes the 'data' event (the rest of the suite still runs).
+    const turnedOff = direct && process.env.CALLBACKHTTP_STREAM_READS === "1";
+    test(direct ? "is what Node 20 and 26 sockets get" : "is what readInto does when told not to read directly", {
+      skip: turnedOff,
+    }, async (t) => {
+      const s = await serve(direct);
+      t.after(() => s.server.close());
+      const client = await open(s.port);
+      t.after(() => client.destroy());
+      const { socket, tookDirect } = await s.accepted;
+      assert.equal(tookDirect, direct);
+      assert.equal(socket.listenerCount("data"), direct ? 0 : 1);
+    });
+
+    test("delivers every byte in order, and the end of input still ends the socket", async (t) => {
+      const s = await serve(direct);
+      t.after(() => s.server.close());
+      const client = await open(s.port);
+      t.after(() => client.destroy());
+      const { socket } = await s.accepted;
+      const ended = new Promise<void>((r) => socket.on("end", () => r()));
+      let sent = "";
+      for (let i = 0; i < 50; i++) {
+        const piece = `piece ${i} ${"x".repeat(i * 37)}\n`;
+        sent += piece;
+        client.write(piece);
+        if (i % 10 === 0) await sleep(2);
+      }
+      // Large writes too: reads that fill Node's read buffer, and reads that stop short of it.
+      const block = randomBytes(4 * 1024 * 1024).toString("latin1");
+      sent += block;
+      client.write(block, "latin1");
+      client.end();
+      await ended;
+      assert.equal(s.bytes(), sent.length);
+      assert.ok(s.received() === sent, "the bytes read differ from the bytes sent");
+    });
+
+    test("pauseReads stops the bytes until resumeReads, and none are lost", async (t) => {
+      const s = await serve(direct);
+      t.after(() => s.server.close());
+      const client = await open(s.port);
+      t.after(() => client.destroy());
+      const { socket } = await s.accepted;
+      client.write("before;");
+      await until(() => s.received() === "before;", "the first bytes");
+      pauseReads(socket);
+      client.write("while paused;");
+      await sleep(150);
+      assert.equal(s.received(), "before;");
+      resumeReads(socket);
+      await until(() => s.received() === "before;while paused;", "the bytes held back by the pause");
+      pauseReads(socket);
+      pauseReads(socket); // twice is the same as once
+      resumeReads(socket);
+      client.write("after;");
+      await until(() => s.received() === "before;while paused;after;", "the bytes after the second pause");
+    });
+
+    test("a paused socket leaves a large upload in the kernel, not in memory", async (t) => {
+      const s = await serve(direct);
+      t.after(() => s.server.close());
+      const client = await open(s.port);
+      t.after(() => client.destroy());
+      const { socket } = await s.accepted;
+      pauseReads(socket);
+      const total = 32 * 1024 * 1024;
+      const block = Buffer.alloc(1024 * 1024, 0x61);
+      for (let sent = 0; sent < total; sent += block.length) client.write(block);
+      await sleep(300);
+      // The kernel's buffers hold a few MiB at most: the client still has most of it.
+      assert.equal(s.bytes(), 0, "bytes read while paused");
+      assert.ok(client.writableLength > total / 2, `only ${client.writableLength} bytes left unsent`);
+      resumeReads(socket);
+      await until(() => s.bytes() >= total, "the whole upload after resuming", 20_000);
+      assert.equal(s.bytes(), total);
+    });
+
+    test("a reset by the peer still errors and closes the socket", async (t) => {
+      const s = await serve(direct);
+      t.after(() => s.server.close());
+      const client = await open(s.port);
+      const { socket } = await s.accepted;
+      const closed = new Promise<boolean>((r) => socket.on("close", (hadError) => r(hadError)));
+      const errored = new Promise<string>((r) => socket.on("error", (e: NodeJS.ErrnoException) => r(e.code ?? "")));
+      client.write("some bytes");
+      await until(() => s.received() === "some bytes", "the bytes");
+      client.resetAndDestroy();
+      assert.equal(await errored, "ECONNRESET");
+      assert.equal(await closed, true);
+    });
+  });
+}
