@@ -18,13 +18,13 @@
  * which its own callback reads; so does this one. The direct way is taken
  * only when all of that is there as Node 20 to 26 have it (the binding's
  * state array and indexes, an `onread` shared by every socket,
- * `readStart`/`readStop`), and not under `--pending-deprecation` (which
- * would warn about `process.binding`); otherwise, or with
- * `CALLBACKHTTP_STREAM_READS=1` in the environment, the 'data' event is
- * used. Skipped with the stream:
- * `socket.setTimeout()` is not refreshed by reads (the listener keeps its own
- * time-outs), and `socket.pause()` does not pause a direct reader (use
- * `pauseReads`).
+ * `readStart`/`readStop`), when the stream holds no bytes read before (they
+ * can only come out through 'data'), and not under `--pending-deprecation`
+ * (which would warn about `process.binding`); otherwise, or with
+ * `CALLBACKHTTP_STREAM_READS=1` in the environment, the 'data' event is used.
+ * Skipped with the stream: `socket.setTimeout()` is not refreshed by reads
+ * (the listener keeps its own time-outs), and `socket.pause()` does not pause
+ * a direct reader (use `pauseReads`).
  */
 import type { Socket } from "node:net";
 
@@ -127,7 +127,8 @@ function directHandle(socket: Socket): StreamHandle | null {
  * from the handle when `direct` and the handle allows it. Returns whether it did.
  */
 export function readInto(socket: Socket, sink: ChunkSink, direct = DIRECT_READS): boolean {
-  const handle = direct && readState !== null ? directHandle(socket) : null;
+  // Bytes the stream already holds (read before this call) come out of it only through 'data'.
+  const handle = direct && readState !== null && socket.readableLength === 0 ? directHandle(socket) : null;
   if (handle === null) {
     (socket as HandledSocket)[kSink] = sink;
     socket.on("data", socketOnData);

@@ -132,6 +132,29 @@ for (const direct of [true, false]) {
       assert.equal(s.bytes(), total);
     });
 
+    test("bytes that arrived before readInto are delivered first, none lost", async (t) => {
+      const chunks: Buffer[] = [];
+      let tookDirect: boolean | undefined;
+      const server = createServer((socket) => {
+        socket.on("error", () => {});
+        // The socket reads (into its stream) from the start: let bytes arrive before readInto.
+        setTimeout(() => {
+          tookDirect = readInto(socket, { handleData: (chunk) => chunks.push(Buffer.from(chunk)) }, direct);
+        }, 100);
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      t.after(() => server.close());
+      const address = server.address();
+      assert.ok(address !== null && typeof address === "object");
+      const client = await open(address.port);
+      t.after(() => client.destroy());
+      client.write("early;");
+      await until(() => tookDirect !== undefined, "readInto");
+      client.write("late;");
+      await until(() => Buffer.concat(chunks).toString() === "early;late;", "both writes, in order");
+      assert.equal(tookDirect, false, "a socket holding bytes keeps the 'data' event");
+    });
+
     test("a reset by the peer still errors and closes the socket", async (t) => {
       const s = await serve(direct);
       t.after(() => s.server.close());
