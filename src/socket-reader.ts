@@ -18,8 +18,9 @@
  * which its own callback reads; so does this one. The direct way is taken
  * only when all of that is there as Node 20 to 26 have it (the binding's
  * state array and indexes, an `onread` shared by every socket,
- * `readStart`/`readStop`), when the stream holds no bytes read before (they
- * can only come out through 'data'), and not under `--pending-deprecation`
+ * `readStart`/`readStop`), on plain TCP (not TLS: see directHandle), when
+ * the stream holds no bytes read before (they can only come out through
+ * 'data'), and not under `--pending-deprecation`
  * (which would warn about `process.binding`); otherwise, or with
  * `CALLBACKHTTP_STREAM_READS=1` in the environment, the 'data' event is used.
  * Skipped with the stream: `socket.setTimeout()` is not refreshed by reads
@@ -56,10 +57,13 @@ interface ReadState {
   readonly kArrayBufferOffset: number;
 }
 
+/** Node takes the flag with dashes or underscores, on the command line or in NODE_OPTIONS. */
+const PENDING_DEPRECATION = /(?:^|\s)--pending[-_]deprecation(?:=true)?(?:\s|$)/;
+
 function pendingDeprecation(): boolean {
   return (
-    process.execArgv.includes("--pending-deprecation") ||
-    (process.env.NODE_OPTIONS ?? "").includes("--pending-deprecation") ||
+    process.execArgv.some((arg) => PENDING_DEPRECATION.test(arg)) ||
+    PENDING_DEPRECATION.test(process.env.NODE_OPTIONS ?? "") ||
     process.env.NODE_PENDING_DEPRECATION === "1"
   );
 }
@@ -111,6 +115,9 @@ function directHandle(socket: Socket): StreamHandle | null {
   const handle = (socket as HandledSocket)._handle;
   if (
     handle == null ||
+    // A TLS socket's handle decrypts every record of a TCP read, calling onread
+    // for each even after readStop: only the stream holds them back while paused.
+    (socket as Socket & { encrypted?: boolean }).encrypted === true ||
     typeof handle.onread !== "function" ||
     typeof handle.readStart !== "function" ||
     typeof handle.readStop !== "function"

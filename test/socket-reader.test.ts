@@ -4,10 +4,14 @@
  * default) and through the socket's 'data' event (the fallback).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { describe, test } from "node:test";
+import { createServer as createTlsServer, connect as tlsConnect } from "node:tls";
+import { fileURLToPath } from "node:url";
 import { pauseReads, readInto, resumeReads } from "../src/socket-reader.js";
+import { selfSigned } from "./support/self-signed.js";
 import { open, until } from "./support/socket-helpers.js";
 
 /** A server whose one accepted socket is read by readInto; what it reads is kept in order. */
@@ -170,3 +174,68 @@ for (const direct of [true, false]) {
     });
   });
 }
+
+describe("where the direct way is not taken", () => {
+  test("a TLS socket keeps the 'data' event: a pause holds back the decrypted bytes until resumed", async (t) => {
+    const { key, cert, remove } = selfSigned();
+    t.after(remove);
+    const got: Buffer[] = [];
+    let tookDirect: boolean | undefined;
+    let paused = false;
+    let whilePaused = 0;
+    let socket: Socket | undefined;
+    const ended = new Promise<void>((resolve) => {
+      const server = createTlsServer({ key, cert, allowHalfOpen: true }, (s) => {
+        socket = s;
+        s.on("error", () => {});
+        s.on("end", () => resolve());
+        // As the listener does under backpressure: pause from inside the delivery, resume later.
+        tookDirect = readInto(s, {
+          handleData: (chunk) => {
+            got.push(Buffer.from(chunk));
+            if (paused) {
+              whilePaused += chunk.length;
+              return;
+            }
+            paused = true;
+            pauseReads(s);
+            setTimeout(() => {
+              paused = false;
+              resumeReads(s);
+            }, 5);
+          },
+        });
+      });
+      t.after(() => server.close());
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        assert.ok(address !== null && typeof address === "object");
+        const client = tlsConnect({ port: address.port, host: "127.0.0.1", ca: cert }, () => {
+          client.end(upload);
+        });
+        client.on("error", () => {});
+        t.after(() => client.destroy());
+      });
+    });
+    const upload = randomBytes(2 * 1024 * 1024);
+    await ended;
+    socket?.destroy();
+    assert.equal(tookDirect, false);
+    assert.equal(whilePaused, 0, "bytes delivered while paused");
+    assert.ok(Buffer.concat(got).equals(upload), "the bytes read differ from the bytes sent");
+  });
+
+  // process.binding warns under --pending-deprecation: then the listener must not touch it.
+  for (const how of ["--pending-deprecation", "--pending_deprecation", "NODE_OPTIONS=--pending_deprecation"]) {
+    test(`${how}: no deprecation warning, the 'data' event is used`, () => {
+      const reader = fileURLToPath(new URL("../src/socket-reader.js", import.meta.url));
+      const script = `import(${JSON.stringify(reader)}).then((m) => console.log(String(m.DIRECT_READS)))`;
+      const viaEnv = how.startsWith("NODE_OPTIONS=");
+      const args = viaEnv ? ["-e", script] : [how, "-e", script];
+      const env = { ...process.env, NODE_OPTIONS: viaEnv ? how.slice("NODE_OPTIONS=".length) : "" };
+      const run = spawnSync(process.execPath, args, { env, encoding: "utf8", timeout: 30_000 });
+      assert.equal(run.stdout.trim(), "false");
+      assert.doesNotMatch(run.stderr, /DeprecationWarning|DEP0111/);
+    });
+  }
+});

@@ -4,40 +4,14 @@
  * the openssl command.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { HttpListener } from "../src/index.js";
+import { selfSigned } from "./support/self-signed.js";
 
 test("an HTTPS listener answers over TLS with the callback's exact bytes", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "callbackhttp-tls-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const key = join(dir, "key.pem");
-  const cert = join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  const { key, cert, remove } = selfSigned();
+  t.after(remove);
   const listener = await HttpListener.open({
     callback: (ref) => {
       const line = Buffer.from(ref.value as Uint8Array)
@@ -45,18 +19,15 @@ test("an HTTPS listener answers over TLS with the callback's exact bytes", async
         .split("\r\n")[0]!;
       return `HTTP/1.1 200 OK\r\nContent-Length: ${line.length}\r\n\r\n${line}`;
     },
-    tls: { key: readFileSync(key), cert: readFileSync(cert) },
+    tls: { key, cert },
   });
   try {
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request(
-        { host: "127.0.0.1", port: listener.port, path: "/secure?x=1", ca: readFileSync(cert) },
-        (res) => {
-          let data = "";
-          res.on("data", (d) => (data += d));
-          res.on("end", () => resolve(`${res.statusCode} ${data}`));
-        },
-      );
+      const req = request({ host: "127.0.0.1", port: listener.port, path: "/secure?x=1", ca: cert }, (res) => {
+        let data = "";
+        res.on("data", (d) => (data += d));
+        res.on("end", () => resolve(`${res.statusCode} ${data}`));
+      });
       req.on("error", reject);
       req.end();
     });
