@@ -225,6 +225,27 @@ describe("where the direct way is not taken", () => {
     assert.ok(Buffer.concat(got).equals(upload), "the bytes read differ from the bytes sent");
   });
 
+  test("under the permission model (process.binding refused) the 'data' event is used, and a listener serves", () => {
+    const index = fileURLToPath(new URL("../src/index.js", import.meta.url));
+    // The flags differ by Node version: Node 20 has --experimental-permission, Node 26 --permission and --allow-net.
+    const has = (flag: string) => process.allowedNodeEnvironmentFlags.has(flag);
+    const flags = [has("--permission") ? "--permission" : "--experimental-permission", "--allow-fs-read=*"];
+    if (has("--allow-net")) flags.push("--allow-net");
+    const script = `
+      const { HttpListener } = await import(${JSON.stringify(index)});
+      const { DIRECT_READS } = await import(${JSON.stringify(index.replace(/index\.js$/, "socket-reader.js"))});
+      const l = await HttpListener.open({ port: 0, callback: () => "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok" });
+      const res = await fetch("http://127.0.0.1:" + l.port + "/");
+      console.log(DIRECT_READS, res.status, await res.text());
+      await l.close();`;
+    const run = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
+    assert.equal(run.stdout.trim(), "false 200 ok", run.stderr);
+  });
+
   // process.binding warns under --pending-deprecation: then the listener must not touch it.
   for (const how of ["--pending-deprecation", "--pending_deprecation", "NODE_OPTIONS=--pending_deprecation"]) {
     test(`${how}: no deprecation warning, the 'data' event is used`, () => {
