@@ -7,7 +7,8 @@
  *
  * Servers (callbackhttp, node:http and fastify on each Node binary, and nginx)
  * run pinned to core 0, wrk pinned to core 1. In each round every server meets
- * every scenario once (the server order rotates from round to round), then
+ * every scenario once (each Node's servers side by side around its node:http,
+ * the order reversed every other round: see roundOrder), then
  * each server's idle memory is measured in a fresh process. Medians over the
  * rounds, and medians of the ratios to node:http of the same round and Node.
  * Everything goes to 127.0.0.1 only, every process started here is tracked by
@@ -609,13 +610,44 @@ log(
 );
 log(`expected ~${Math.round(estimateSeconds / 60)} min; hard limit ${Math.round(LIMIT_SECONDS / 60)} min\n`);
 
+/**
+ * The order of the servers in a round. A ratio compares a server with node:http
+ * of the same Node in the same round; the closer in time the two runs, the
+ * less the drift of a shared machine moves it. So each Node's servers run side
+ * by side with its node:http in the middle, nginx runs between the first two
+ * Node groups (two runs from each node:http), and every other round runs the
+ * whole order backwards, so that no server is always first or last.
+ */
+function roundOrder(all, round) {
+  const groups = new Map();
+  for (const spec of all) {
+    if (spec.kind === "nginx") continue;
+    if (!groups.has(spec.major)) groups.set(spec.major, []);
+    groups.get(spec.major).push(spec);
+  }
+  const centred = [...groups.values()].map((group, i) => {
+    const http = group.filter((s) => s.kind === "http");
+    const others = group.filter((s) => s.kind !== "http");
+    const half = Math.ceil(others.length / 2);
+    const line = [...others.slice(0, half), ...http, ...others.slice(half)];
+    return i % 2 === 1 ? line.reverse() : line;
+  });
+  const order = [];
+  centred.forEach((line, i) => {
+    order.push(...line);
+    if (i === 0) order.push(...all.filter((s) => s.kind === "nginx"));
+  });
+  if (centred.length === 0) order.push(...all.filter((s) => s.kind === "nginx"));
+  return round % 2 === 1 ? order.reverse() : order;
+}
+
 const samples = [];
 const memSamples = [];
 const sanityProblems = {};
 const libCounters = [];
 
 for (let round = 0; round < ROUNDS; round++) {
-  const order = specs.map((_, i) => specs[(i + round) % specs.length]);
+  const order = roundOrder(specs, round);
   log(`round ${round + 1}/${ROUNDS}: ${order.map((s) => s.id).join(", ")}`);
   const running = [];
   try {
