@@ -20,8 +20,8 @@
  * state array and indexes, an `onread` shared by every socket,
  * `readStart`/`readStop`), on plain TCP (not TLS: see directHandle), when
  * the stream holds no bytes read before (they can only come out through
- * 'data'), and not under `--pending-deprecation`
- * (which would warn about `process.binding`); otherwise, or with
+ * 'data'), and not under `--pending-deprecation` (which would warn about
+ * `process.binding`) or the permission model (which refuses it); otherwise, or with
  * `CALLBACKHTTP_STREAM_READS=1` in the environment, the 'data' event is used.
  * Skipped with the stream: `socket.setTimeout()` is not refreshed by reads
  * (the listener keeps its own time-outs), and `socket.pause()` does not pause

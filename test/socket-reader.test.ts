@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
-import { describe, test } from "node:test";
+import { describe, type TestContext, test } from "node:test";
 import { createServer as createTlsServer, connect as tlsConnect } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { pauseReads, readInto, resumeReads } from "../src/socket-reader.js";
@@ -54,6 +54,16 @@ async function serve(direct: boolean): Promise<{
   };
 }
 
+/** A client connected to a served socket; both closed after the test. */
+async function connected(t: TestContext, direct: boolean) {
+  const s = await serve(direct);
+  t.after(() => s.server.close());
+  const client = await open(s.port);
+  t.after(() => client.destroy());
+  const { socket, tookDirect } = await s.accepted;
+  return { s, client, socket, tookDirect };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const direct of [true, false]) {
@@ -63,21 +73,13 @@ for (const direct of [true, false]) {
     test(direct ? "is what Node 20 and 26 sockets get" : "is what readInto does when told not to read directly", {
       skip: turnedOff,
     }, async (t) => {
-      const s = await serve(direct);
-      t.after(() => s.server.close());
-      const client = await open(s.port);
-      t.after(() => client.destroy());
-      const { socket, tookDirect } = await s.accepted;
+      const { socket, tookDirect } = await connected(t, direct);
       assert.equal(tookDirect, direct);
       assert.equal(socket.listenerCount("data"), direct ? 0 : 1);
     });
 
     test("delivers every byte in order, and the end of input still ends the socket", async (t) => {
-      const s = await serve(direct);
-      t.after(() => s.server.close());
-      const client = await open(s.port);
-      t.after(() => client.destroy());
-      const { socket } = await s.accepted;
+      const { s, client, socket } = await connected(t, direct);
       const ended = new Promise<void>((r) => socket.on("end", () => r()));
       let sent = "";
       for (let i = 0; i < 50; i++) {
@@ -97,11 +99,7 @@ for (const direct of [true, false]) {
     });
 
     test("pauseReads stops the bytes until resumeReads, and none are lost", async (t) => {
-      const s = await serve(direct);
-      t.after(() => s.server.close());
-      const client = await open(s.port);
-      t.after(() => client.destroy());
-      const { socket } = await s.accepted;
+      const { s, client, socket } = await connected(t, direct);
       client.write("before;");
       await until(() => s.received() === "before;", "the first bytes");
       pauseReads(socket);
@@ -118,11 +116,7 @@ for (const direct of [true, false]) {
     });
 
     test("a paused socket leaves a large upload in the kernel, not in memory", async (t) => {
-      const s = await serve(direct);
-      t.after(() => s.server.close());
-      const client = await open(s.port);
-      t.after(() => client.destroy());
-      const { socket } = await s.accepted;
+      const { s, client, socket } = await connected(t, direct);
       pauseReads(socket);
       const total = 32 * 1024 * 1024;
       const block = Buffer.alloc(1024 * 1024, 0x61);
@@ -160,10 +154,7 @@ for (const direct of [true, false]) {
     });
 
     test("a reset by the peer still errors and closes the socket", async (t) => {
-      const s = await serve(direct);
-      t.after(() => s.server.close());
-      const client = await open(s.port);
-      const { socket } = await s.accepted;
+      const { s, client, socket } = await connected(t, direct);
       const closed = new Promise<boolean>((r) => socket.on("close", (hadError) => r(hadError)));
       const errored = new Promise<string>((r) => socket.on("error", (e: NodeJS.ErrnoException) => r(e.code ?? "")));
       client.write("some bytes");
