@@ -326,7 +326,7 @@ export class WorkerPool implements CallbackRunner {
   #takeBack(job: Job): boolean {
     job.worker.staged = null;
     if (Atomics.compareExchange(job.worker.claim, 0, job.id, 0) !== job.id) {
-      this.#beginStaged(job);
+      this.#begun(job);
       return false;
     }
     this.#forget(job);
@@ -346,14 +346,14 @@ export class WorkerPool implements CallbackRunner {
     }
     // Its worker may have been quicker and begun it: then it stays there.
     if (from === null || !this.#takeBack(from)) return;
-    const ex = from.ex;
-    ex.onAbort = this.#aborted;
-    this.#send(w, ex, "run");
-    this.#host.begin(ex);
+    this.#begun(this.#send(w, from.ex, "run"));
   }
 
-  /** The staged job began on its worker: it runs from now, in the listener's counts. */
-  #beginStaged(job: Job): void {
+  /**
+   * `job` began on its worker without the listener's start() (it was staged,
+   * or taken over): it runs from now, in the listener's counts.
+   */
+  #begun(job: Job): void {
     job.ex.onAbort = this.#aborted;
     this.#host.begin(job.ex);
   }
@@ -374,7 +374,7 @@ export class WorkerPool implements CallbackRunner {
       // The worker claimed its staged request: the callback past its limit had already returned
       // (its answer is on the way, and dropped). Nothing to stop; the staged one runs from now.
       w.staged = null;
-      this.#beginStaged(staged);
+      this.#begun(staged);
       return;
     }
     this.#lost(w, "terminated: its callback ran past the time limit");
@@ -456,7 +456,7 @@ export class WorkerPool implements CallbackRunner {
       const staged = w.staged;
       if (staged !== null) {
         w.staged = null;
-        this.#beginStaged(staged);
+        this.#begun(staged);
       } else if (this.#staging) {
         this.#takeOver(w);
       }
