@@ -6,9 +6,9 @@
  * reference's facade.
  */
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
 import { createServer as createTlsServer } from "node:tls";
 import { type CallbackRunner, MainThreadRunner, type RequestCallback, type RunnerHost } from "./callback-runner.js";
+import { now } from "./clock.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { RequestCounters } from "./counters.js";
 import { CallbackHttpError, describe } from "./errors.js";
@@ -84,8 +84,6 @@ export interface ListenerConfig {
   /** Prefix of error messages: the function the user called. */
   readonly where: string;
 }
-
-const now = (): number => performance.now();
 
 export class HttpListener implements ConnectionOwner {
   /** Check `options` and open a listener; rejects with a CallbackHttpError. */
