@@ -34,19 +34,14 @@ let stop = async () => {};
 
 async function startLib() {
   const { HttpListener } = await import("../dist/index.js");
-  const CLOSE = /\r\nconnection:[ \t]*close/i;
-  // The callback gets the whole raw request (head and body) and builds the whole
-  // raw response per request. A response must say `Connection: close` itself when
-  // the request asked for it (the listener closes the connection either way).
-  const hello = (ref) => {
-    const req = ref.value;
-    const headEnd = req.indexOf("\r\n\r\n");
-    const close = CLOSE.test(req.toString("latin1", 0, headEnd));
-    return (
-      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n" +
-      `Date: ${date}\r\n${close ? "Connection: close\r\n" : ""}\r\n${BODY}`
-    );
-  };
+  // The callback builds the whole raw response per request. It asks the context
+  // whether the connection ends after this response (the request said
+  // `Connection: close`, or HTTP/1.0 without keep-alive) and says
+  // `Connection: close` then, as RFC 9112 9.6 asks; the framer has already
+  // read the request's Connection header, so the callback need not scan it again.
+  const hello = (_ref, context) =>
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n" +
+    `Date: ${date}\r\n${context.willClose ? "Connection: close\r\n" : ""}\r\n${BODY}`;
   // Every feature on: default limits (header/body sizes, headers/request/keep-alive
   // time-outs), the counters (always on), and a callback time limit of 30 s.
   const options = { callback: hello, port: 0, timeoutMs: 30000 };
