@@ -41,7 +41,13 @@ export interface CallbackRunner {
   close(): Promise<void>;
 }
 
-export type Settle = (ex: Exchange, response: Buffer | null) => void;
+/**
+ * A response as the callback gave it: bytes, or a string, which goes out as
+ * UTF-8 (encoded by the connection, into a slab shared with its neighbours).
+ */
+export type ResponseData = Buffer | string;
+
+export type Settle = (ex: Exchange, response: ResponseData | null) => void;
 
 /** What a runner reports to its listener. */
 export interface RunnerHost {
@@ -55,19 +61,19 @@ export interface RunnerHost {
   readonly closing: () => boolean;
 }
 
-/** Bytes of a response value, or null when it is not one. */
-export function responseBytes(value: unknown): Buffer | null {
-  if (typeof value === "string") return Buffer.from(value, "utf8");
+/** A response value as the listener takes it (a string stays a string), or null when it is not one. */
+export function responseData(value: unknown): ResponseData | null {
+  if (typeof value === "string") return value;
   if (Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return null;
 }
 
 /** The response a callback's result stands for, or null for a failure. */
-export function resultToResponse(result: unknown, ref: RequestRef): Buffer | null {
-  if (typeof result === "number") return result === 0 || Number.isNaN(result) ? null : responseBytes(ref.value);
-  if (result === true) return responseBytes(ref.value);
-  return responseBytes(result);
+export function resultToResponse(result: unknown, ref: RequestRef): ResponseData | null {
+  if (typeof result === "number") return result === 0 || Number.isNaN(result) ? null : responseData(ref.value);
+  if (result === true) return responseData(ref.value);
+  return responseData(result);
 }
 
 /**
@@ -81,7 +87,7 @@ export function invokeCallback<T>(
   ref: RequestRef,
   context: CallbackContext,
   tag: T,
-  settle: (tag: T, response: Buffer | null) => void,
+  settle: (tag: T, response: ResponseData | null) => void,
 ): void {
   let result: unknown;
   try {

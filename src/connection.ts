@@ -13,6 +13,7 @@ import { type FramerSink, REQUEST_FLAGS, type RequestFramer } from "./framer.js"
 import type { IdleList, IdleMember } from "./idle-list.js";
 import type { ListenerLimits } from "./options.js";
 import { responseKeepsAlive } from "./response-head.js";
+import { encodeToSlab, MAX_SLAB_STRING, slabs } from "./response-slabs.js";
 import { pauseReads, readInto, resumeReads } from "./socket-reader.js";
 
 /** What a connection needs from its listener. */
@@ -96,6 +97,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   /** Responses emitted but not yet handed to the socket. */
   #out: Buffer[] | null = null;
   #outCount = 0;
+  /**
+   * The latest string responses, encoded back to back into a shared slab:
+   * `#run[#runStart, #runEnd)`, joined to #out as one slice when something
+   * else is emitted, another connection writes to the slab, or at the flush.
+   */
+  #run: Buffer | null = null;
+  #runStart = 0;
+  #runEnd = 0;
   /** Responses handed to the socket that it has not written yet. */
   #unwritten = 0;
   /** Of those, how many an empty marker write, queued behind them, will report written (0: no marker). */
@@ -352,6 +361,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#unwritten = 0;
     this.#outCount = 0;
     this.#out = null;
+    this.#run = null;
     this.#marked = 0;
     // A request still in its callback stays running and active until it settles (settled()).
     this.takeBackStaged();
@@ -442,7 +452,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
         this.#emit(ex.response!, ex.flags);
       } else {
         if (ex.timedOut) this.#counters.endRunning();
-        (this.#out ??= []).push(cannedResponse(ex.status));
+        this.#push(cannedResponse(ex.status));
         this.#outCount++;
         this.#stopReading();
       }
@@ -451,17 +461,48 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#pumping = false;
     if (this.#framer?.needsContinue && this.#head === null) {
       this.#framer.continueSent();
-      (this.#out ??= []).push(CONTINUE_RESPONSE);
+      this.#push(CONTINUE_RESPONSE);
     }
     if (this.#readPaused && this.#queued < MAX_QUEUED_PER_CONNECTION && this.#socket.writableLength === 0) {
       this.#resumeReading();
     }
   }
 
-  #emit(response: Buffer, flags: number): void {
-    (this.#out ??= []).push(response);
+  #emit(response: Buffer | string, flags: number): void {
     this.#outCount++;
-    if (this.#owner.limits.keepAliveTimeoutMs === 0 || !responseKeepsAlive(response, flags)) this.#stopReading();
+    let keepAlive: boolean;
+    if (typeof response === "string" && response.length <= MAX_SLAB_STRING) {
+      const start = encodeToSlab(response);
+      const slab = slabs.slab;
+      // The run grows only while nothing else was written to the slab after it. Today a
+      // connection flushes before any other can emit, so this is the one place that says so.
+      if (this.#run !== slab || this.#runEnd !== start) {
+        this.#endRun();
+        this.#run = slab;
+        this.#runStart = start;
+      }
+      this.#runEnd = slabs.used;
+      keepAlive = responseKeepsAlive(slab, flags, start, slabs.used);
+    } else {
+      const bytes = typeof response === "string" ? Buffer.from(response, "utf8") : response;
+      this.#push(bytes);
+      keepAlive = responseKeepsAlive(bytes, flags);
+    }
+    if (this.#owner.limits.keepAliveTimeoutMs === 0 || !keepAlive) this.#stopReading();
+  }
+
+  /** Queue `bytes` for the socket after what was emitted before. */
+  #push(bytes: Buffer): void {
+    this.#endRun();
+    (this.#out ??= []).push(bytes);
+  }
+
+  /** The string responses encoded so far join #out as one slice of their slab. */
+  #endRun(): void {
+    const run = this.#run;
+    if (run === null) return;
+    this.#run = null;
+    (this.#out ??= []).push(run.subarray(this.#runStart, this.#runEnd));
   }
 
   /** This response ends the connection: later requests, even complete ones, go unanswered. */
@@ -508,6 +549,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   /** Hand what was emitted to the socket, in one write. */
   #flush(): void {
+    this.#endRun();
     const out = this.#out;
     if (out !== null && !this.#closed) {
       const socket = this.#socket;

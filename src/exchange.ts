@@ -5,6 +5,8 @@
  * callback asks for them, so a request that never looks costs nothing.
  */
 
+import type { ResponseData } from "./callback-runner.js";
+
 /** What a callback learns about its request besides the bytes. */
 export interface CallbackContext {
   /** The id of the listener the request came to. */
@@ -115,7 +117,7 @@ export class Exchange {
   /** The status the listener answers with itself (REJECTED), or 0. */
   status = 0;
   /** The response, once READY. */
-  response: Buffer | null = null;
+  response: ResponseData | null = null;
   /** When the callback started (ms, performance clock), for its time limit. */
   startedAt = 0;
   /** No request is read after this one on its connection. */

@@ -7,7 +7,13 @@
  */
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { type CallbackRunner, MainThreadRunner, type RequestCallback, type RunnerHost } from "./callback-runner.js";
+import {
+  type CallbackRunner,
+  MainThreadRunner,
+  type RequestCallback,
+  type ResponseData,
+  type RunnerHost,
+} from "./callback-runner.js";
 import { now } from "./clock.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { RequestCounters } from "./counters.js";
@@ -310,7 +316,7 @@ export class HttpListener implements ConnectionOwner {
   // ---- callbacks and their time limit ----------------------------------------
 
   /** The runner's report: `response` bytes, or null for a failure (500). */
-  readonly settle = (ex: Exchange, response: Buffer | null): void => {
+  readonly settle = (ex: Exchange, response: ResponseData | null): void => {
     // Timed out, or abandoned by Close: the late result is dropped.
     if (ex.state !== EXCHANGE_STATE.RUNNING || this.#state === LISTENER_STATE.CLOSED) return;
     if (this.timeoutMs >= 0) {
@@ -465,7 +471,7 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
   const { limits } = config;
   let runner: CallbackRunner & { readonly restarts?: number };
   let listener: HttpListener | null = null;
-  const settle = (ex: Exchange, response: Buffer | null): void => listener?.settle(ex, response);
+  const settle = (ex: Exchange, response: ResponseData | null): void => listener?.settle(ex, response);
   const reports: RunnerHost = {
     settle,
     begin: (ex) => listener?.begin(ex),

@@ -17,15 +17,21 @@ import { COLON, CR, equalsLower, HEX, isHttpName, LF, SP, TOKEN } from "./http-t
  * Content-Length matching the body it carries, a complete chunked body, or a
  * status or method that has no body (HEAD, 1xx, 204, 304) with nothing after
  * the head. Interim 1xx heads before the final one are skipped; 101 is not
- * (the protocol changes and this listener does not follow it).
+ * (the protocol changes and this listener does not follow it). The response
+ * is `response[start, end)`, by default the whole buffer.
  */
-export function responseKeepsAlive(response: Buffer, requestFlags: number): boolean {
+export function responseKeepsAlive(
+  response: Buffer,
+  requestFlags: number,
+  start = 0,
+  end: number = response.length,
+): boolean {
   if (requestFlags & (REQUEST_FLAGS.CLOSE | REQUEST_FLAGS.CONNECT)) return false;
   const http10 = (requestFlags & REQUEST_FLAGS.HTTP10) !== 0;
   if (http10 && !(requestFlags & REQUEST_FLAGS.KEEP_ALIVE)) return false;
-  let at = 0;
+  let at = start;
   for (;;) {
-    const head = readHead(response, at);
+    const head = readHead(response, at, end);
     if (head === null) return false;
     if (head.status >= 100 && head.status < 200) {
       if (head.status === 101) return false;
@@ -35,9 +41,9 @@ export function responseKeepsAlive(response: Buffer, requestFlags: number): bool
     if (head.close) return false;
     // An HTTP/1.0 exchange stays open only when the response says keep-alive too.
     if ((http10 || head.minor === 0) && !head.keepAlive) return false;
-    const rest = response.length - head.bodyStart;
+    const rest = end - head.bodyStart;
     if (requestFlags & REQUEST_FLAGS.HEAD || head.status === 204 || head.status === 304) return rest === 0;
-    if (head.chunked) return chunkedEndsAt(response, head.bodyStart);
+    if (head.chunked) return chunkedEndsAt(response, head.bodyStart, end);
     if (head.teOther || head.length < 0) return false;
     return head.length === rest;
   }
@@ -70,11 +76,11 @@ const head: ResponseHead = {
 /**
  * status-line = HTTP-version SP status-code SP [ reason-phrase ], then the
  * fields, each line ended by CRLF, then an empty line (RFC 9112 4, 5).
- * One pass over the lines; null when the head is not one a client would read
- * the same way.
+ * One pass over the lines of `buf[at, end)`; null when the head is not one a
+ * client would read the same way.
  */
-function readHead(buf: Buffer, at: number): ResponseHead | null {
-  if (buf.length - at < 12 || !isHttpName(buf, at) || buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return null;
+function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
+  if (end - at < 12 || !isHttpName(buf, at) || buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return null;
   const minorByte = buf[at + 7]!;
   if ((minorByte !== 0x30 && minorByte !== 0x31) || buf[at + 8] !== SP) return null;
   let status = 0;
@@ -91,11 +97,11 @@ function readHead(buf: Buffer, at: number): ResponseHead | null {
   head.teOther = false;
   head.length = -1;
   let eol = buf.indexOf(LF, at + 12);
-  if (eol < 0 || buf[eol - 1] !== CR) return null;
+  if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return null;
   for (;;) {
     const line = eol + 1;
     eol = buf.indexOf(LF, line);
-    if (eol < 0 || buf[eol - 1] !== CR) return null;
+    if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return null;
     const e = eol - 1;
     if (e === line) {
       head.bodyStart = eol + 1;
@@ -144,30 +150,30 @@ function readConnection(buf: Buffer, s: number, e: number, head: ResponseHead): 
   }
 }
 
-/** Does a chunked body start at `at` and end exactly at the end of `buf`? */
-function chunkedEndsAt(buf: Buffer, at: number): boolean {
+/** Does a chunked body start at `at` and end exactly at `end`? */
+function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
   let i = at;
   for (;;) {
     let size = 0;
     const s = i;
-    while (i < buf.length && HEX[buf[i]!]! >= 0) {
+    while (i < end && HEX[buf[i]!]! >= 0) {
       size = size * 16 + HEX[buf[i]!]!;
       i++;
     }
-    if (i === s || size > buf.length) return false;
+    if (i === s || size > end) return false;
     const eol = buf.indexOf(LF, i);
-    if (eol < 0 || buf[eol - 1] !== CR) return false;
+    if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return false;
     i = eol + 1;
     if (size === 0) break;
     i += size;
-    if (buf[i] !== CR || buf[i + 1] !== LF) return false;
+    if (i + 2 > end || buf[i] !== CR || buf[i + 1] !== LF) return false;
     i += 2;
   }
   // Trailer fields, then the empty line that ends the message.
   for (;;) {
     const eol = buf.indexOf(LF, i);
-    if (eol < 0 || buf[eol - 1] !== CR) return false;
-    if (eol === i + 1) return eol + 1 === buf.length;
+    if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return false;
+    if (eol === i + 1) return eol + 1 === end;
     i = eol + 1;
   }
 }

@@ -12,7 +12,7 @@
  * worker from a .ts file.
  */
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { invokeCallback, type RequestCallback } from "./callback-runner.js";
+import { invokeCallback, type RequestCallback, type ResponseData } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
 import { DRAINING, type FromWorker, type ToWorker, type WorkerSetup } from "./worker-pool.js";
 
@@ -80,7 +80,7 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-function reply(id: number, bytes: Buffer | null): void {
+function reply(id: number, bytes: ResponseData | null): void {
   if (!running.delete(id)) return;
   // The next request is claimed before this answer goes out: when the main thread reads the answer,
   // a staged request this worker holds is already its own, and the claim cell is free for the next.
@@ -97,8 +97,9 @@ function reply(id: number, bytes: Buffer | null): void {
       if (claimed(msg)) next = msg;
     }
   }
-  if (bytes === null) {
-    post({ type: "done", id, response: null });
+  if (bytes === null || typeof bytes === "string") {
+    // A string is copied by the message itself, and encoded once, on the main thread.
+    post({ type: "done", id, response: bytes });
   } else {
     // One copy, into an ArrayBuffer of its own that is moved to the main thread. Transferring the
     // callback's own array instead would detach it: a response kept and returned again would come out empty.

@@ -75,8 +75,8 @@ export type FromWorker =
   | { readonly type: "ready" }
   /** The module could not be loaded, or its export is not a function. */
   | { readonly type: "failed"; readonly reason: string }
-  /** A callback finished: the raw response (transferred), or null for a failure (500). */
-  | { readonly type: "done"; readonly id: number; readonly response: ArrayBuffer | null };
+  /** A callback finished: the raw response (transferred), a string response (copied), or null for a failure (500). */
+  | { readonly type: "done"; readonly id: number; readonly response: ArrayBuffer | string | null };
 
 // ---- bounds ----
 
@@ -463,7 +463,8 @@ export class WorkerPool implements CallbackRunner {
       const job = w.jobs.get(msg.id);
       if (job === undefined) return; // timed out or abandoned: the late answer is dropped
       this.#forget(job);
-      this.#host.settle(job.ex, msg.response === null ? null : Buffer.from(msg.response));
+      const response = msg.response;
+      this.#host.settle(job.ex, response === null || typeof response === "string" ? response : Buffer.from(response));
     } else if (msg.type === "ready") {
       w.markReady();
     } else {

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import type { ResponseData } from "../src/callback-runner.js";
 import { Exchange, type ExchangeHost } from "../src/exchange.js";
 import type { ListenerConfig } from "../src/listener.js";
 import { resolveLimits } from "../src/options.js";
@@ -42,8 +43,8 @@ async function pool(
   workers: number,
   settings: WorkerPoolSettings = {},
 ): Promise<{ pool: WorkerPool; ask: (path: string) => Promise<string | null> }> {
-  const waiting = new Map<Exchange, (response: Buffer | null) => void>();
-  const settle = (ex: Exchange, response: Buffer | null): void => {
+  const waiting = new Map<Exchange, (response: ResponseData | null) => void>();
+  const settle = (ex: Exchange, response: ResponseData | null): void => {
     waiting.get(ex)?.(response);
     waiting.delete(ex);
   };
@@ -53,11 +54,15 @@ async function pool(
   const ask = (path: string): Promise<string | null> =>
     new Promise((resolve) => {
       const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
-      waiting.set(ex, (r) => resolve(r === null ? null : r.toString("latin1")));
+      waiting.set(ex, (r) => resolve(text(r)));
       p.run(ex);
     });
   return { pool: p, ask };
 }
+
+/** A response as text: a string as it came, bytes read as latin1. */
+const text = (response: ResponseData | null): string | null =>
+  response === null || typeof response === "string" ? response : response.toString("latin1");
 
 const body = (response: string | null): string => response?.slice(response.indexOf("\r\n\r\n") + 4) ?? "<failure>";
 
@@ -112,9 +117,9 @@ describe("worker pool", () => {
     T,
     async (t) => {
       const begun: string[] = [];
-      const answers = new Map<Exchange, (response: Buffer | null) => void>();
+      const answers = new Map<Exchange, (response: ResponseData | null) => void>();
       const reports = {
-        settle: (ex: Exchange, response: Buffer | null) => answers.get(ex)?.(response),
+        settle: (ex: Exchange, response: ResponseData | null) => answers.get(ex)?.(response),
         begin: (ex: Exchange) => begun.push(ex.bytes.toString("latin1").split(" ")[1]!),
         requeue: () => {},
         closing: () => false,
@@ -127,9 +132,7 @@ describe("worker pool", () => {
       const marker = join(dir, "ran");
       const exchange = (path: string): { ex: Exchange; answer: Promise<string | null> } => {
         const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
-        const answer = new Promise<string | null>((resolve) =>
-          answers.set(ex, (r) => resolve(r === null ? null : r.toString("latin1"))),
-        );
+        const answer = new Promise<string | null>((resolve) => answers.set(ex, (r) => resolve(text(r))));
         return { ex, answer };
       };
 

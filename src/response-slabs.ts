@@ -1,0 +1,42 @@
+/**
+ * Where string responses become bytes: encoded back to back into shared
+ * slabs, so that a connection's pipelined batch of string responses is one
+ * slice of one slab. `Buffer.from` per response would make a Buffer object for
+ * each, and joining a batch for its single write would copy every byte again.
+ *
+ * A slab is written once, front to back, never reused: when its room runs out
+ * a fresh one is taken, and the old one lives on only while a slice of it
+ * waits in some socket's queue. That is how Node's own Buffer pool works
+ * (which `Buffer.from` of a short string draws on), and for the same reason
+ * the slab is small: a slow client's queued slice keeps at most one slab
+ * alive.
+ */
+
+const SLAB_BYTES = 16 * 1024;
+
+/**
+ * Longer strings (in UTF-16 code units) get a Buffer of their own: a unit
+ * can take 3 bytes in UTF-8, and a string must fit in the room a slab has left.
+ */
+export const MAX_SLAB_STRING = 2048;
+
+/** The slab strings are encoded into now, and how many of its bytes are taken. */
+export const slabs = {
+  slab: Buffer.allocUnsafeSlow(SLAB_BYTES),
+  used: 0,
+};
+
+/**
+ * Encode `text` (at most MAX_SLAB_STRING units) as UTF-8 right after the
+ * bytes `slabs.slab` holds, taking a fresh slab first when it might not fit.
+ * Returns where it starts; it ends at `slabs.used`.
+ */
+export function encodeToSlab(text: string): number {
+  if (SLAB_BYTES - slabs.used < text.length * 3) {
+    slabs.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabs.used = 0;
+  }
+  const start = slabs.used;
+  slabs.used = start + slabs.slab.write(text, start, "utf8");
+  return start;
+}

@@ -1,0 +1,190 @@
+/**
+ * How responses become bytes on the wire: string responses are encoded into
+ * shared slabs (src/response-slabs.ts) and a connection's batch goes out as a
+ * slice of one; the keep-alive decision reads a response inside its range of
+ * a slab (src/response-head.ts). Unit tests of both, then real TCP with many
+ * connections whose string, long-string and Buffer responses interleave.
+ */
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { describe, test } from "node:test";
+import { REQUEST_FLAGS } from "../src/framer.js";
+import { HttpListener } from "../src/index.js";
+import { responseKeepsAlive } from "../src/response-head.js";
+import { encodeToSlab, MAX_SLAB_STRING, slabs } from "../src/response-slabs.js";
+
+const latin1 = (text: string): Buffer => Buffer.from(text, "latin1");
+
+describe("response slabs", () => {
+  test("strings are encoded as UTF-8 back to back, each exactly as Buffer.from encodes it", () => {
+    const texts = ["héllo ☃ 😀", "abc", "", "\u00ff\u0100\uffff", "x".repeat(100)];
+    let previousEnd = -1;
+    let previousSlab: Buffer | null = null;
+    for (const text of texts) {
+      const start = encodeToSlab(text);
+      if (slabs.slab === previousSlab) assert.equal(start, previousEnd, "right after the previous string");
+      assert.deepEqual(slabs.slab.subarray(start, slabs.used), Buffer.from(text, "utf8"));
+      previousSlab = slabs.slab;
+      previousEnd = slabs.used;
+    }
+  });
+
+  test("a string that might not fit takes a fresh slab; slices of the old ones keep their bytes", () => {
+    const kept: Array<{ slice: Buffer; expected: Buffer }> = [];
+    const first = slabs.slab;
+    let slabsSeen = 1;
+    for (let i = 0; slabsSeen < 4 && i < 100; i++) {
+      // At the longest a slab takes, with 3-byte characters: the worst case of the room check.
+      const text = `${i}:`.padEnd(MAX_SLAB_STRING, "☃");
+      const before = slabs.slab;
+      const start = encodeToSlab(text);
+      if (slabs.slab !== before) slabsSeen++;
+      kept.push({ slice: slabs.slab.subarray(start, slabs.used), expected: Buffer.from(text, "utf8") });
+    }
+    assert.equal(slabsSeen, 4, "three fresh slabs were taken");
+    assert.notEqual(slabs.slab, first);
+    for (const { slice, expected } of kept) assert.deepEqual(slice, expected);
+  });
+});
+
+describe("reading a response inside a range", () => {
+  const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+  test("bytes before and after the range are not part of the response", () => {
+    const buf = latin1(`XX${OK}YY`);
+    assert.equal(responseKeepsAlive(buf, 0, 2, buf.length - 2), true);
+    // Content-Length 2 but the range holds 3 body bytes (the "Y" after it is outside).
+    assert.equal(responseKeepsAlive(buf, 0, 2, buf.length - 1), false);
+  });
+
+  test("a head that ends only after the range is not a head", () => {
+    const head = "HTTP/1.1 204 No Content\r\nX: y";
+    const buf = latin1(`${head}\r\n\r\n`);
+    assert.equal(responseKeepsAlive(buf, 0), true);
+    assert.equal(responseKeepsAlive(buf, 0, 0, head.length), false);
+    assert.equal(responseKeepsAlive(buf, 0, 0, head.length + 2), false);
+  });
+
+  test("a chunked body must end inside the range", () => {
+    const response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+    const buf = latin1(response);
+    assert.equal(responseKeepsAlive(buf, 0), true);
+    for (let cut = 1; cut <= 9; cut++) {
+      assert.equal(responseKeepsAlive(buf, 0, 0, buf.length - cut), false, `cut ${cut} bytes`);
+    }
+  });
+
+  test("the request flags still decide first", () => {
+    const buf = latin1(OK);
+    assert.equal(responseKeepsAlive(buf, REQUEST_FLAGS.CLOSE, 0, buf.length), false);
+  });
+});
+
+/** A GET for `path` with one more header, so that requests differ in length. */
+const get = (path: string): string =>
+  `GET ${path} HTTP/1.1\r\nHost: t\r\nX-Pad: ${"p".repeat(path.length % 7)}\r\n\r\n`;
+
+/**
+ * The response to `path`, made of its number: most are short strings with
+ * multi-byte characters, every 5th a string too long for a slab, every 7th a
+ * Buffer; all kept-alive.
+ */
+function answer(path: string): string | Uint8Array {
+  const n = Number(path.split("/")[2]);
+  const body = n % 5 === 0 ? `${path} ${"é☃😀".repeat(MAX_SLAB_STRING)}` : `${path} é☃😀 ${"z".repeat(n % 50)}`;
+  const text = `HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return n % 7 === 0 ? new Uint8Array(Buffer.from(text, "utf8")) : text;
+}
+
+const expected = (paths: string[]): Buffer =>
+  Buffer.concat(paths.map((p) => Buffer.from(answer(p) as string | Uint8Array)));
+
+/** Connect, write every request of `paths` in one go, and read until `length` bytes came (or `ms` passed). */
+function pipeline(port: number, paths: string[], length: number, pauseMs = 0, ms = 8000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect({ port, host: "127.0.0.1" });
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(Buffer.concat(chunks));
+    }, ms);
+    socket.on("error", reject);
+    socket.on("data", (d) => {
+      chunks.push(d);
+      got += d.length;
+      if (got >= length) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    socket.on("connect", () => {
+      // A reader that stops reading: the listener's writes queue up behind a full socket.
+      if (pauseMs > 0) {
+        socket.pause();
+        setTimeout(() => socket.resume(), pauseMs);
+      }
+      socket.write(paths.map(get).join(""));
+    });
+  });
+}
+
+describe("string and Buffer responses on the wire", () => {
+  for (const mode of ["synchronous", "asynchronous"] as const) {
+    test(`many pipelining connections, ${mode} callbacks: each gets exactly its own responses, in order, byte for byte`, async () => {
+      const listener = await HttpListener.open({
+        port: 0,
+        callback: (ref) => {
+          const path = Buffer.from(ref.value as Uint8Array)
+            .toString("latin1")
+            .split(" ")[1]!;
+          if (mode === "synchronous") return answer(path);
+          // Settling in a scrambled order across connections: their runs in a slab interleave.
+          const n = Number(path.split("/")[2]);
+          return new Promise((resolve) => setTimeout(() => resolve(answer(path)), (n * 7) % 5));
+        },
+      });
+      try {
+        const connections = 20;
+        const perConnection = 40;
+        const all = Array.from({ length: connections }, (_, c) =>
+          Array.from({ length: perConnection }, (_, i) => `/${c}/${c * perConnection + i}`),
+        );
+        const replies = await Promise.all(all.map((paths) => pipeline(listener.port, paths, expected(paths).length)));
+        for (let c = 0; c < connections; c++) {
+          assert.ok(replies[c]!.equals(expected(all[c]!)), `connection ${c} got other bytes than its responses`);
+        }
+        assert.equal(listener.stats().requests, connections * perConnection);
+      } finally {
+        await listener.close();
+      }
+    });
+  }
+
+  test("a client that stops reading for a while still gets every response intact once it reads", async () => {
+    const listener = await HttpListener.open({
+      port: 0,
+      callback: (ref) =>
+        answer(
+          Buffer.from(ref.value as Uint8Array)
+            .toString("latin1")
+            .split(" ")[1]!,
+        ),
+    });
+    try {
+      // Mostly slab-sized and long responses: megabytes queue behind the paused reader while the
+      // other connection's responses fill fresh slabs.
+      const slow = Array.from({ length: 300 }, (_, i) => `/0/${i}`);
+      const busy = Array.from({ length: 300 }, (_, i) => `/1/${i}`);
+      const [slowReply, busyReply] = await Promise.all([
+        pipeline(listener.port, slow, expected(slow).length, 400),
+        pipeline(listener.port, busy, expected(busy).length),
+      ]);
+      assert.ok(busyReply.equals(expected(busy)));
+      assert.ok(slowReply.equals(expected(slow)), "the paused reader got other bytes than its responses");
+    } finally {
+      await listener.close();
+    }
+  });
+});
