@@ -685,7 +685,7 @@ for (let round = 0; round < ROUNDS; round++) {
             ok: true,
             rps: r.requests / seconds,
             p50_ms: r.p50_us / 1000,
-            p99_ms: r.p99_us / 1000,
+            p99_ms: scenario.p99 === false ? null : r.p99_us / 1000,
             max_ms: r.max_us / 1000,
             requests: r.requests,
             bytesPerResponse: r.requests > 0 ? r.bytes / r.requests : null,
@@ -697,7 +697,7 @@ for (let round = 0; round < ROUNDS; round++) {
             errorDetail,
           });
           log(
-            `  ${scenario.id.padEnd(8)} ${server.id.padEnd(11)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.p99_ms.toFixed(2).padStart(7)} ms  server cpu ${pctOf(sample.serverCpu)}, core0 ${pctOf(sample.core0Busy)}, core1 ${pctOf(sample.core1Busy)}${sample.errors ? `  ERRORS ${JSON.stringify(errorDetail)}` : ""}`,
+            `  ${scenario.id.padEnd(8)} ${server.id.padEnd(11)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.p99_ms === null ? "    n/a" : sample.p99_ms.toFixed(2).padStart(7)} ms  server cpu ${pctOf(sample.serverCpu)}, core0 ${pctOf(sample.core0Busy)}, core1 ${pctOf(sample.core1Busy)}${sample.errors ? `  ERRORS ${JSON.stringify(errorDetail)}` : ""}`,
           );
         } catch (err) {
           Object.assign(sample, { ok: false, failure: String(err.message ?? err).slice(0, 300), errors: 1 });
