@@ -2,7 +2,7 @@
 /**
  * The HTTP benchmark of issue 5 (see bench/README.md):
  *
- *   npm run bench                 # the full run: Node 20 and Node 26, 3 rounds of 8 s per cell
+ *   npm run bench                 # the full run: Node 20 and Node 26, 5 rounds of 8 s per cell
  *   node bench/run.mjs --quick    # a short run for development: 2 s, 1 round, 1,000 idle connections
  *
  * Servers (callbackhttp, node:http and fastify on each Node binary, and nginx)
@@ -34,7 +34,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --quick               short run for development: --duration 2 --rounds 1 --idle 1000,
                         written to bench/results/quick.json and quick-ratios.svg (README untouched)
   --duration <s>        seconds of each measured wrk run (default 8)
-  --rounds <n>          interleaved rounds (default 3)
+  --rounds <n>          interleaved rounds (default 5)
   --warmup <s>          seconds of unmeasured wrk before each measured run (default 1, 0 for none)
   --connections <n>     wrk connections (default 50)
   --idle <n>            idle keep-alive connections for the memory measurement (default 5000, 0 to skip)
@@ -80,7 +80,7 @@ const int = (v, d, name, min) => {
 };
 const quick = opts.quick;
 const DURATION = int(opts.duration, quick ? 2 : 8, "duration", 1);
-const ROUNDS = int(opts.rounds, quick ? 1 : 3, "rounds", 1);
+const ROUNDS = int(opts.rounds, quick ? 1 : 5, "rounds", 1);
 const WARMUP = int(opts.warmup, 1, "warmup", 0);
 const CONNECTIONS = int(opts.connections, 50, "connections", 1);
 const IDLE = int(opts.idle, quick ? 1000 : 5000, "idle", 0);
