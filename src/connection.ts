@@ -13,7 +13,7 @@ import { type FramerSink, REQUEST_FLAGS, type RequestFramer } from "./framer.js"
 import type { IdleList, IdleMember } from "./idle-list.js";
 import type { ListenerLimits } from "./options.js";
 import { responseKeepsAlive } from "./response-head.js";
-import { encodeToSlab, MAX_SLAB_STRING, slabs } from "./response-slabs.js";
+import { appendToRun, dropRunOf, MAX_SLAB_STRING, type RunHolder, slabs, takeRunOf } from "./response-slabs.js";
 import { pauseReads, readInto, resumeReads } from "./socket-reader.js";
 
 /** What a connection needs from its listener. */
@@ -82,7 +82,7 @@ function connectionOnTimer(conn: Connection): void {
   conn.handleTimer();
 }
 
-export class Connection implements FramerSink, ExchangeHost, IdleMember {
+export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHolder {
   readonly #socket: Socket;
   readonly #owner: ConnectionOwner;
   /** Taken from the owner when bytes arrive, given back between requests: an idle connection holds none. */
@@ -97,14 +97,6 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
   /** Responses emitted but not yet handed to the socket. */
   #out: Buffer[] | null = null;
   #outCount = 0;
-  /**
-   * The latest string responses, encoded back to back into a shared slab:
-   * `#run[#runStart, #runEnd)`, joined to #out as one slice when something
-   * else is emitted, another connection writes to the slab, or at the flush.
-   */
-  #run: Buffer | null = null;
-  #runStart = 0;
-  #runEnd = 0;
   /** Responses handed to the socket that it has not written yet. */
   #unwritten = 0;
   /** Of those, how many an empty marker write, queued behind them, will report written (0: no marker). */
@@ -361,7 +353,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#unwritten = 0;
     this.#outCount = 0;
     this.#out = null;
-    this.#run = null;
+    dropRunOf(this);
     this.#marked = 0;
     // A request still in its callback stays running and active until it settles (settled()).
     this.takeBackStaged();
@@ -472,17 +464,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
     this.#outCount++;
     let keepAlive: boolean;
     if (typeof response === "string" && response.length <= MAX_SLAB_STRING) {
-      const start = encodeToSlab(response);
-      const slab = slabs.slab;
-      // The run grows only while nothing else was written to the slab after it. Today a
-      // connection flushes before any other can emit, so this is the one place that says so.
-      if (this.#run !== slab || this.#runEnd !== start) {
-        this.#endRun();
-        this.#run = slab;
-        this.#runStart = start;
-      }
-      this.#runEnd = slabs.used;
-      keepAlive = responseKeepsAlive(slab, flags, start, slabs.used);
+      // Encoded right after this connection's previous string responses: the batch becomes one slice.
+      const start = appendToRun(this, response);
+      keepAlive = responseKeepsAlive(slabs.slab, flags, start, slabs.used);
     } else {
       const bytes = typeof response === "string" ? Buffer.from(response, "utf8") : response;
       this.#push(bytes);
@@ -493,16 +477,13 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   /** Queue `bytes` for the socket after what was emitted before. */
   #push(bytes: Buffer): void {
-    this.#endRun();
+    takeRunOf(this);
     (this.#out ??= []).push(bytes);
   }
 
-  /** The string responses encoded so far join #out as one slice of their slab. */
-  #endRun(): void {
-    const run = this.#run;
-    if (run === null) return;
-    this.#run = null;
-    (this.#out ??= []).push(run.subarray(this.#runStart, this.#runEnd));
+  /** @internal The string responses this connection encoded into a slab, as one slice (RunHolder). */
+  takeRun(slice: Buffer): void {
+    (this.#out ??= []).push(slice);
   }
 
   /** This response ends the connection: later requests, even complete ones, go unanswered. */
@@ -549,7 +530,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember {
 
   /** Hand what was emitted to the socket, in one write. */
   #flush(): void {
-    this.#endRun();
+    takeRunOf(this);
     const out = this.#out;
     if (out !== null && !this.#closed) {
       const socket = this.#socket;

@@ -40,3 +40,56 @@ export function encodeToSlab(text: string): number {
   slabs.used = start + slabs.slab.write(text, start, "utf8");
   return start;
 }
+
+/** A connection that emits string responses: it takes its run of them as one slice. */
+export interface RunHolder {
+  takeRun(slice: Buffer): void;
+}
+
+/**
+ * The open run: string responses one holder encoded back to back into the
+ * current slab and has not taken yet. There is at most one: a connection
+ * takes its run when it writes, before another can emit, and should another
+ * emit first all the same, the run is handed over then. Kept here rather than
+ * in each connection, so that an idle connection holds nothing for it.
+ */
+const open = {
+  holder: null as RunHolder | null,
+  slab: slabs.slab,
+  start: 0,
+  end: 0,
+};
+
+/**
+ * Encode `text` (at most MAX_SLAB_STRING units) as `holder`'s next response,
+ * extending its open run when nothing came between. Returns where it starts
+ * in `slabs.slab`; it ends at `slabs.used`.
+ */
+export function appendToRun(holder: RunHolder, text: string): number {
+  const start = encodeToSlab(text);
+  if (open.holder !== holder || open.slab !== slabs.slab || open.end !== start) {
+    endRun();
+    open.holder = holder;
+    open.slab = slabs.slab;
+    open.start = start;
+  }
+  open.end = slabs.used;
+  return start;
+}
+
+/** Hand `holder` its open run, if it has one, as one slice. */
+export function takeRunOf(holder: RunHolder): void {
+  if (open.holder === holder) endRun();
+}
+
+/** Forget `holder`'s open run, if it has one (its connection is gone). */
+export function dropRunOf(holder: RunHolder): void {
+  if (open.holder === holder) open.holder = null;
+}
+
+function endRun(): void {
+  const holder = open.holder;
+  if (holder === null) return;
+  open.holder = null;
+  holder.takeRun(open.slab.subarray(open.start, open.end));
+}

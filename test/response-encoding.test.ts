@@ -11,7 +11,15 @@ import { describe, test } from "node:test";
 import { REQUEST_FLAGS } from "../src/framer.js";
 import { HttpListener } from "../src/index.js";
 import { responseKeepsAlive } from "../src/response-head.js";
-import { encodeToSlab, MAX_SLAB_STRING, slabs } from "../src/response-slabs.js";
+import {
+  appendToRun,
+  dropRunOf,
+  encodeToSlab,
+  MAX_SLAB_STRING,
+  type RunHolder,
+  slabs,
+  takeRunOf,
+} from "../src/response-slabs.js";
 
 const latin1 = (text: string): Buffer => Buffer.from(text, "latin1");
 
@@ -44,6 +52,57 @@ describe("response slabs", () => {
     assert.equal(slabsSeen, 4, "three fresh slabs were taken");
     assert.notEqual(slabs.slab, first);
     for (const { slice, expected } of kept) assert.deepEqual(slice, expected);
+  });
+});
+
+describe("runs of string responses", () => {
+  /** A holder that keeps the slices it is handed, as text. */
+  const holder = (): RunHolder & { taken: string[] } => {
+    const taken: string[] = [];
+    return { taken, takeRun: (slice) => taken.push(slice.toString("utf8")) };
+  };
+
+  test("a holder's responses back to back come as one slice when it takes them", () => {
+    const a = holder();
+    appendToRun(a, "one ☃ ");
+    appendToRun(a, "two");
+    assert.deepEqual(a.taken, []);
+    takeRunOf(a);
+    assert.deepEqual(a.taken, ["one ☃ two"]);
+    takeRunOf(a);
+    assert.deepEqual(a.taken, ["one ☃ two"], "nothing more to take");
+  });
+
+  test("another holder's response in between hands over the first run, in order", () => {
+    const a = holder();
+    const b = holder();
+    appendToRun(a, "a1");
+    appendToRun(b, "b1");
+    assert.deepEqual(a.taken, ["a1"], "handed over as b began");
+    appendToRun(a, "a2");
+    assert.deepEqual(b.taken, ["b1"]);
+    takeRunOf(a);
+    takeRunOf(b);
+    assert.deepEqual(a.taken, ["a1", "a2"]);
+    assert.deepEqual(b.taken, ["b1"]);
+  });
+
+  test("a run that spans a fresh slab is two slices, each with its own bytes", () => {
+    const a = holder();
+    const texts = Array.from({ length: 40 }, (_, i) => `${i}`.padEnd(1000, "é"));
+    for (const t of texts) appendToRun(a, t);
+    takeRunOf(a);
+    assert.ok(a.taken.length >= 2, "the slab ran out at least once");
+    assert.equal(a.taken.join(""), texts.join(""));
+  });
+
+  test("a dropped run is never handed over", () => {
+    const a = holder();
+    appendToRun(a, "lost");
+    dropRunOf(a);
+    takeRunOf(a);
+    appendToRun(holder(), "other");
+    assert.deepEqual(a.taken, []);
   });
 });
 
