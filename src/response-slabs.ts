@@ -7,18 +7,20 @@
  * A slab is written once, front to back, never reused: when its room runs out
  * a fresh one is taken, and the old one lives on only while a slice of it
  * waits in some socket's queue. That is how Node's own Buffer pool works
- * (which `Buffer.from` of a short string draws on), and for the same reason
- * the slab is small: a slow client's queued slice keeps at most one slab
- * alive.
+ * (which `Buffer.from` of a short string draws on), and the slab has the
+ * pool's size, so that what queued slices keep alive is no more than before:
+ * each slice a slow client still queues keeps its 8 KiB slab, as a slice of
+ * the pool keeps the pool.
  */
 
-const SLAB_BYTES = 16 * 1024;
+const SLAB_BYTES = 8 * 1024;
 
 /**
  * Longer strings (in UTF-16 code units) get a Buffer of their own: a unit
- * can take 3 bytes in UTF-8, and a string must fit in the room a slab has left.
+ * takes at most 3 bytes in UTF-8 (a surrogate pair, two units, takes 4; a lone
+ * surrogate becomes U+FFFD, 3), and a string must fit in the room a slab has left.
  */
-export const MAX_SLAB_STRING = 2048;
+export const MAX_SLAB_STRING = 1024;
 
 /** The slab strings are encoded into now, and how many of its bytes are taken. */
 export const slabs = {
