@@ -16,6 +16,7 @@ import {
   FIELD_VALUE,
   HEX,
   HTAB,
+  indexOfLF,
   isHostPort,
   isHttpName,
   LF,
@@ -299,7 +300,7 @@ export class RequestFramer {
    */
   #takeLine(chunk: Buffer, pos: number): number {
     const len = chunk.length;
-    const lf = chunk.indexOf(LF, pos);
+    const lf = indexOfLF(chunk, pos);
     const end = lf === -1 ? len : lf + 1;
     if (this.#state === CHUNK_SIZE) {
       if (this.#lineBytes + end - pos > MAX_CHUNK_LINE_BYTES) {

@@ -7,7 +7,7 @@
  */
 
 import { REQUEST_FLAGS } from "./framer.js";
-import { COLON, CR, equalsLower, HEX, isHttpName, LF, SP, TOKEN } from "./http-tokens.js";
+import { COLON, CR, equalsLower, HEX, indexOfLF, isHttpName, LF, SP, TOKEN } from "./http-tokens.js";
 
 /**
  * True when the connection may stay open after `response`, the answer to a
@@ -96,12 +96,12 @@ function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
   head.chunked = false;
   head.teOther = false;
   head.length = -1;
-  let eol = buf.indexOf(LF, at + 12);
-  if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return null;
+  let eol = indexOfLF(buf, at + 12, end);
+  if (eol < 0 || buf[eol - 1] !== CR) return null;
   for (;;) {
     const line = eol + 1;
-    eol = buf.indexOf(LF, line);
-    if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return null;
+    eol = indexOfLF(buf, line, end);
+    if (eol < 0 || buf[eol - 1] !== CR) return null;
     const e = eol - 1;
     if (e === line) {
       head.bodyStart = eol + 1;
@@ -161,8 +161,8 @@ function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
       i++;
     }
     if (i === s || size > end) return false;
-    const eol = buf.indexOf(LF, i);
-    if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return false;
+    const eol = indexOfLF(buf, i, end);
+    if (eol < 0 || buf[eol - 1] !== CR) return false;
     i = eol + 1;
     if (size === 0) break;
     i += size;
@@ -171,8 +171,8 @@ function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
   }
   // Trailer fields, then the empty line that ends the message.
   for (;;) {
-    const eol = buf.indexOf(LF, i);
-    if (eol < 0 || eol >= end || buf[eol - 1] !== CR) return false;
+    const eol = indexOfLF(buf, i, end);
+    if (eol < 0 || buf[eol - 1] !== CR) return false;
     if (eol === i + 1) return eol + 1 === end;
     i = eol + 1;
   }
