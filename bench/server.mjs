@@ -9,6 +9,10 @@
  * has been received. It prints `READY <port>` on stdout once listening, and
  * reads commands from stdin, one a line:
  *   gc     - run two full garbage collections, answer `GC <json of process.memoryUsage()>`
+ *   gc-reduce - run one memory-reducing full collection (V8's "last resort"
+ *            flavour, the one it runs under memory pressure: it also gives
+ *            back the young generation a burst of allocation has grown),
+ *            answer `GC <json>` likewise
  *   stats  - answer `STATS <json>` (the library's counters; {} for the others)
  * It exits when stdin closes (its parent died) or on SIGTERM/SIGINT.
  */
@@ -125,6 +129,11 @@ rl.on("line", (line) => {
     if (typeof globalThis.gc === "function") {
       globalThis.gc();
       globalThis.gc();
+    }
+    process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`);
+  } else if (cmd === "gc-reduce") {
+    if (typeof globalThis.gc === "function") {
+      globalThis.gc({ type: "major", execution: "sync", flavor: "last-resort" });
     }
     process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`);
   } else if (cmd === "stats") {

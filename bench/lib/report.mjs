@@ -51,7 +51,7 @@ function summarize(values) {
 
 /**
  * Cells per Node version: cells[major][metric][kind], where metric is
- * `${scenario}.rps`, `${scenario}.p99` or `idle.mem`. Each cell holds the
+ * `${scenario}.rps`, `${scenario}.p99`, `idle.mem`, `idle.memReduced` or `idle.heap`. Each cell holds the
  * rounds' values, their median and spread, and the same-round ratios to
  * node:http of that Node version (their median and spread).
  */
@@ -63,6 +63,13 @@ export function aggregate(samples, memSamples, majors, rounds) {
     metrics.push({ key: `${s.id}.p99`, scenario: s.id, field: "p99_ms", unit: "p99 ms", better: "lower" });
   }
   metrics.push({ key: "idle.mem", scenario: "idle", field: "perConnBytes", unit: "bytes/conn", better: "lower" });
+  metrics.push({
+    key: "idle.memReduced",
+    scenario: "idle",
+    field: "perConnBytesReduced",
+    unit: "bytes/conn",
+    better: "lower",
+  });
   metrics.push({ key: "idle.heap", scenario: "idle", field: "heapPerConnBytes", unit: "bytes/conn", better: "lower" });
   for (const major of majors) {
     out[major] = {};
@@ -145,7 +152,8 @@ function fmtValue(v, metric) {
   if (v === null || v === undefined) return "n/a";
   if (metric.field === "rps") return Math.round(v).toLocaleString("en-US");
   if (metric.field === "p99_ms") return v < 10 ? v.toFixed(2) : v.toFixed(1);
-  if (metric.field === "perConnBytes" || metric.field === "heapPerConnBytes") return `${(v / 1024).toFixed(1)} KiB`;
+  if (metric.field === "perConnBytes" || metric.field === "perConnBytesReduced" || metric.field === "heapPerConnBytes")
+    return `${(v / 1024).toFixed(1)} KiB`;
   return String(v);
 }
 
@@ -171,8 +179,10 @@ export function markdownTable(cells, major, nodeVersion) {
     });
     const unit =
       metric.field === "perConnBytes"
-        ? "RSS per idle conn"
-        : metric.field === "heapPerConnBytes"
+        ? "RSS per idle conn, after a full GC"
+        : metric.field === "perConnBytesReduced"
+          ? "RSS per idle conn, after a memory-reducing GC"
+          : metric.field === "heapPerConnBytes"
           ? "V8 heap + external per idle conn"
           : metric.unit;
     rows.push(`| ${scenarioTitle(metric.scenario)} | ${unit} | ${cols.join(" | ")} |`);
@@ -242,6 +252,7 @@ export function ratiosSvg(cells, versions, meta) {
         groups: [
           ...SCENARIOS.filter((s) => s.p99 !== false).map((s) => ({ key: `${s.id}.p99`, label: `p99 ${s.title}` })),
           { key: "idle.mem", label: "RSS per idle conn" },
+          { key: "idle.memReduced", label: "RSS per idle conn, reducing GC" },
         ],
       },
     ];
