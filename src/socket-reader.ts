@@ -15,7 +15,10 @@
  * the handle's `onread` with an ArrayBuffer that can be longer than the read
  * (Node 26 leaves the rest of a nearly full read buffer in it) and puts the
  * length, and the offset, in a shared Int32Array of its `stream_wrap` binding,
- * which its own callback reads; so does this one. The direct way is taken
+ * which its own callback reads; so does this one. A direct socket's handle
+ * also reads into one buffer shared by all of them (`useUserBuffer`, what
+ * net.Socket's documented `onread` option uses), and each read is copied out
+ * of it at once (see sharedReadBuffer). The direct way is taken
  * only when all of that is there as Node 20 to 26 have it (the binding's
  * state array and indexes, an `onread` shared by every socket,
  * `readStart`/`readStop`), on plain TCP (not TLS: see directHandle), when
@@ -40,6 +43,7 @@ interface StreamHandle {
   reading: boolean;
   readStart(): number;
   readStop(): number;
+  useUserBuffer?(buffer: Uint8Array): void;
   [kSink]?: ChunkSink;
 }
 
@@ -96,16 +100,36 @@ export const DIRECT_READS = readState !== null;
 
 /**
  * A read callback of the handle. Node calls it with the bytes read (in an
- * ArrayBuffer at least as long as the read, a new one each time), or with
- * nothing at the end of the input or on an error; the length (or the error
- * code) and the offset are in its state array.
+ * ArrayBuffer at least as long as the read, a new one each time), or with no
+ * ArrayBuffer when the bytes are in the shared read buffer, or at the end of
+ * the input or on an error; the length (or the error code) and the offset are
+ * in its state array.
  */
 function onHandleRead(this: StreamHandle, data?: ArrayBuffer): unknown {
   const length = readLengths[LENGTH]!;
-  if (data === undefined || length <= 0) return streamOnRead!.call(this, data);
-  this[kSink]!.handleData(Buffer.from(data, readLengths[OFFSET], length));
+  if (length <= 0) return streamOnRead!.call(this, data);
+  let chunk: Buffer;
+  if (data === undefined) {
+    // Read into the shared buffer (useUserBuffer): copied out at once, for the next read overwrites it.
+    chunk = Buffer.allocUnsafe(length);
+    sharedReadBuffer.copy(chunk, 0, 0, length);
+  } else {
+    chunk = Buffer.from(data, readLengths[OFFSET], length);
+  }
+  this[kSink]!.handleData(chunk);
   return undefined;
 }
+
+/**
+ * The one buffer every direct socket's handle reads into (`useUserBuffer`),
+ * as large as Node's own read allocation. Node otherwise allocates 64 KiB for
+ * each read, shrinks it to the bytes read and wraps it in a new ArrayBuffer,
+ * which the garbage collector must then track: a few per cent of a keep-alive
+ * request's CPU in our measurements (see docs/choices.md). Sharing one buffer is safe because a read is
+ * handed to onHandleRead, which copies it, before the loop reads again; the
+ * copy of a small read comes from Node's Buffer pool.
+ */
+const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
 function socketOnData(this: HandledSocket, chunk: Buffer): void {
   this[kSink]!.handleData(chunk);
@@ -143,6 +167,7 @@ export function readInto(socket: Socket, sink: ChunkSink, direct = DIRECT_READS)
   }
   handle[kSink] = sink;
   handle.onread = onHandleRead;
+  if (typeof handle.useUserBuffer === "function") handle.useUserBuffer(sharedReadBuffer);
   return true;
 }
 

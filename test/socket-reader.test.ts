@@ -153,6 +153,47 @@ for (const direct of [true, false]) {
       assert.equal(tookDirect, false, "a socket holding bytes keeps the 'data' event");
     });
 
+    test("a chunk keeps its bytes after later reads of any socket (the read buffer is reused)", async (t) => {
+      // Kept as delivered, not copied: a chunk that were a view of a reused
+      // read buffer would change under the later reads of both connections.
+      const kept = new Map<number | undefined, Buffer[]>();
+      const server = createServer((socket) => {
+        socket.on("error", () => {});
+        const chunks: Buffer[] = [];
+        kept.set(socket.remotePort, chunks);
+        readInto(socket, { handleData: (chunk) => chunks.push(chunk) }, direct);
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      t.after(() => server.close());
+      const address = server.address();
+      assert.ok(address !== null && typeof address === "object");
+      const a = await open(address.port);
+      const b = await open(address.port);
+      t.after(() => {
+        a.destroy();
+        b.destroy();
+      });
+      await until(() => kept.size === 2, "both connections accepted");
+      const chunksA = kept.get(a.localPort);
+      const chunksB = kept.get(b.localPort);
+      assert.ok(chunksA && chunksB);
+      let sentA = "";
+      let sentB = "";
+      for (let i = 0; i < 40; i++) {
+        // Small reads (copied into Node's Buffer pool) and large ones (their own memory), taking turns.
+        const pieceA = `a${i}:${"A".repeat(i % 2 === 0 ? 20 : 9000)};`;
+        const pieceB = `b${i}:${"B".repeat(i % 3 === 0 ? 70000 : 15)};`;
+        sentA += pieceA;
+        sentB += pieceB;
+        a.write(pieceA);
+        await until(() => Buffer.concat(chunksA).length === sentA.length, `a's piece ${i}`);
+        b.write(pieceB);
+        await until(() => Buffer.concat(chunksB).length === sentB.length, `b's piece ${i}`);
+      }
+      assert.ok(Buffer.concat(chunksA).toString("latin1") === sentA, "a's chunks changed after they were delivered");
+      assert.ok(Buffer.concat(chunksB).toString("latin1") === sentB, "b's chunks changed after they were delivered");
+    });
+
     test("a reset by the peer still errors and closes the socket", async (t) => {
       const { s, client, socket } = await connected(t, direct);
       const closed = new Promise<boolean>((r) => socket.on("close", (hadError) => r(hadError)));
