@@ -100,16 +100,17 @@ function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
   if (eol < 0 || buf[eol - 1] !== CR) return null;
   for (;;) {
     const line = eol + 1;
-    eol = indexOfLF(buf, line, end);
-    if (eol < 0 || buf[eol - 1] !== CR) return null;
-    const e = eol - 1;
-    if (e === line) {
-      head.bodyStart = eol + 1;
+    // The field name first, then the line's end: no byte of the name is read twice.
+    let i = line;
+    while (i < end && TOKEN[buf[i]!]) i++;
+    if (i === line && buf[i] === CR && buf[i + 1] === LF && i + 1 < end) {
+      head.bodyStart = i + 2;
       return head;
     }
-    let i = line;
-    while (i < e && TOKEN[buf[i]!]) i++;
-    if (buf[i] !== COLON || i === line) return null;
+    if (buf[i] !== COLON || i === line || i >= end) return null;
+    eol = indexOfLF(buf, i + 1, end);
+    if (eol < 0 || buf[eol - 1] !== CR) return null;
+    const e = eol - 1;
     const nameEnd = i;
     i++;
     while (i < e && (buf[i] === SP || buf[i] === 0x09)) i++;
