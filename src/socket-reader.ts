@@ -1,5 +1,9 @@
 /**
- * How a connection receives its socket's bytes.
+ * How a connection on a net.Socket receives its bytes, and the shared read
+ * buffer that raw connections (raw-tcp.ts) read into as well. A listener's
+ * plain TCP connections are raw ones where Node allows it; net.Socket is what
+ * TLS connections, and every connection where the stream internals cannot be
+ * used, are served on.
  *
  * Node's documented way is the socket's 'data' event: every read goes through
  * the Readable stream machinery (a push, its state checks, an emit) before it
@@ -15,7 +19,7 @@
  * the handle's `onread` with an ArrayBuffer that can be longer than the read
  * (Node 26 leaves the rest of a nearly full read buffer in it) and puts the
  * length, and the offset, in a shared Int32Array of its `stream_wrap` binding,
- * which its own callback reads; so does this one. A direct socket's handle
+ * which its own callback reads; so does this one (stream-binding.ts). A direct socket's handle
  * also reads into one buffer shared by all of them (`useUserBuffer`, what
  * net.Socket's documented `onread` option uses), and each read is copied out
  * of it at once (see sharedReadBuffer). The direct way is taken
@@ -23,14 +27,14 @@
  * state array and indexes, an `onread` shared by every socket,
  * `readStart`/`readStop`), on plain TCP (not TLS: see directHandle), when
  * the stream holds no bytes read before (they can only come out through
- * 'data'), and not under `--pending-deprecation` (which would warn about
- * `process.binding`) or the permission model (which refuses it); otherwise, or with
- * `CALLBACKHTTP_STREAM_READS=1` in the environment, the 'data' event is used.
+ * 'data'), and where stream-binding.ts allows the binding; otherwise the
+ * 'data' event is used.
  * Skipped with the stream: `socket.setTimeout()` is not refreshed by reads
  * (the listener keeps its own time-outs), and `socket.pause()` does not pause
  * a direct reader (use `pauseReads`).
  */
 import type { Socket } from "node:net";
+import { streamBinding } from "./stream-binding.js";
 
 /** Where a socket's bytes go. */
 export interface ChunkSink {
@@ -54,49 +58,12 @@ const kSink = Symbol("callbackhttp.sink");
 /** Node's own read callback of stream handles, the same function for every socket (learned from the first). */
 let streamOnRead: StreamHandle["onread"] | null = null;
 
-/** Where Node leaves the length and the offset of the read it hands to `onread`. */
-interface ReadState {
-  readonly streamBaseState: Int32Array;
-  readonly kReadBytesOrError: number;
-  readonly kArrayBufferOffset: number;
-}
-
-/** Node takes the flag with dashes or underscores, on the command line or in NODE_OPTIONS. */
-const PENDING_DEPRECATION = /(?:^|\s)--pending[-_]deprecation(?:=true)?(?:\s|$)/;
-
-function pendingDeprecation(): boolean {
-  return (
-    process.execArgv.some((arg) => PENDING_DEPRECATION.test(arg)) ||
-    PENDING_DEPRECATION.test(process.env.NODE_OPTIONS ?? "") ||
-    process.env.NODE_PENDING_DEPRECATION === "1"
-  );
-}
-
-function loadReadState(): ReadState | null {
-  if (process.env.CALLBACKHTTP_STREAM_READS === "1" || pendingDeprecation()) return null;
-  try {
-    const binding = (process as unknown as { binding(name: string): Partial<ReadState> }).binding("stream_wrap");
-    const { streamBaseState, kReadBytesOrError, kArrayBufferOffset } = binding;
-    if (
-      streamBaseState instanceof Int32Array &&
-      Number.isInteger(kReadBytesOrError) &&
-      Number.isInteger(kArrayBufferOffset)
-    ) {
-      return { streamBaseState, kReadBytesOrError: kReadBytesOrError!, kArrayBufferOffset: kArrayBufferOffset! };
-    }
-  } catch {
-    // No such binding here: the 'data' event it is.
-  }
-  return null;
-}
-
-const readState = loadReadState();
-const readLengths = readState?.streamBaseState ?? new Int32Array(1);
-const LENGTH = readState?.kReadBytesOrError ?? 0;
-const OFFSET = readState?.kArrayBufferOffset ?? 0;
+const readLengths = streamBinding?.streamBaseState ?? new Int32Array(1);
+const LENGTH = streamBinding?.kReadBytesOrError ?? 0;
+const OFFSET = streamBinding?.kArrayBufferOffset ?? 0;
 
 /** Whether readInto takes the direct way where it can (the environment can turn it off). */
-export const DIRECT_READS = readState !== null;
+export const DIRECT_READS = streamBinding !== null;
 
 /**
  * A read callback of the handle. Node calls it with the bytes read (in an
@@ -108,16 +75,25 @@ export const DIRECT_READS = readState !== null;
 function onHandleRead(this: StreamHandle, data?: ArrayBuffer): unknown {
   const length = readLengths[LENGTH]!;
   if (length <= 0) return streamOnRead!.call(this, data);
-  let chunk: Buffer;
-  if (data === undefined) {
-    // Read into the shared buffer (useUserBuffer): copied out at once, for the next read overwrites it.
-    chunk = Buffer.allocUnsafe(length);
-    sharedReadBuffer.copy(chunk, 0, 0, length);
-  } else {
-    chunk = Buffer.from(data, readLengths[OFFSET], length);
-  }
-  this[kSink]!.handleData(chunk);
+  this[kSink]!.handleData(readChunk(data, length));
   return undefined;
+}
+
+/**
+ * The bytes of a read of `length` > 0 that a handle's `onread` was called
+ * with: in `data`, or, when it is undefined, in the shared read buffer, which
+ * the next read overwrites, so they are copied out.
+ */
+export function readChunk(data: ArrayBuffer | undefined, length: number): Buffer {
+  if (data !== undefined) return Buffer.from(data, readLengths[OFFSET], length);
+  const chunk = Buffer.allocUnsafe(length);
+  sharedReadBuffer.copy(chunk, 0, 0, length);
+  return chunk;
+}
+
+/** The length (> 0) or the error code (< 0, UV_EOF at the end of input) of the read being reported. */
+export function readResult(): number {
+  return readLengths[LENGTH]!;
 }
 
 /**
@@ -129,7 +105,7 @@ function onHandleRead(this: StreamHandle, data?: ArrayBuffer): unknown {
  * handed to onHandleRead, which copies it, before the loop reads again; the
  * copy of a small read comes from Node's Buffer pool.
  */
-const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+export const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
 function socketOnData(this: HandledSocket, chunk: Buffer): void {
   this[kSink]!.handleData(chunk);
@@ -159,7 +135,7 @@ function directHandle(socket: Socket): StreamHandle | null {
  */
 export function readInto(socket: Socket, sink: ChunkSink, direct = DIRECT_READS): boolean {
   // Bytes the stream already holds (read before this call) come out of it only through 'data'.
-  const handle = direct && readState !== null && socket.readableLength === 0 ? directHandle(socket) : null;
+  const handle = direct && streamBinding !== null && socket.readableLength === 0 ? directHandle(socket) : null;
   if (handle === null) {
     (socket as HandledSocket)[kSink] = sink;
     socket.on("data", socketOnData);
