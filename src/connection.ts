@@ -12,6 +12,7 @@ import { EXCHANGE_STATE, Exchange, type ExchangeHost } from "./exchange.js";
 import { type FramerSink, REQUEST_FLAGS, type RequestFramer } from "./framer.js";
 import type { IdleList, IdleMember } from "./idle-list.js";
 import type { ListenerLimits } from "./options.js";
+import { type RawSocketSink, RawTcpSocket } from "./raw-tcp.js";
 import { responseKeepsAlive } from "./response-head.js";
 import { appendToRun, dropRunOf, MAX_SLAB_STRING, type RunHolder, slabs, takeRunOf } from "./response-slabs.js";
 import { pauseReads, readInto, resumeReads } from "./socket-reader.js";
@@ -82,8 +83,9 @@ function connectionOnTimer(conn: Connection): void {
   conn.handleTimer();
 }
 
-export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHolder {
-  readonly #socket: Socket;
+export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHolder, RawSocketSink {
+  /** A raw TCP handle's socket (raw-tcp.ts), or a net.Socket (TLS, or where raw handles cannot be used). */
+  readonly #socket: Socket | RawTcpSocket;
   readonly #owner: ConnectionOwner;
   /** Taken from the owner when bytes arrive, given back between requests: an idle connection holds none. */
   #framer: RequestFramer | null = null;
@@ -117,15 +119,19 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   idleNext: IdleMember | null = null;
   idleSince = -1;
 
-  constructor(socket: Socket, owner: ConnectionOwner) {
+  constructor(socket: Socket | RawTcpSocket, owner: ConnectionOwner) {
     this.#socket = socket;
     this.#owner = owner;
-    (socket as ServedSocket)[kConnection] = this;
-    readInto(socket, this);
-    socket.on("end", socketOnEnd);
-    socket.on("close", socketOnClose);
-    socket.on("drain", socketOnDrain);
-    socket.on("error", socketOnError);
+    if (socket instanceof RawTcpSocket) {
+      socket.start(this);
+    } else {
+      (socket as ServedSocket)[kConnection] = this;
+      readInto(socket, this);
+      socket.on("end", socketOnEnd);
+      socket.on("close", socketOnClose);
+      socket.on("drain", socketOnDrain);
+      socket.on("error", socketOnError);
+    }
     // Until its first byte, a new connection is idle: it gets the keep-alive time-out.
     owner.idleList.add(this);
   }
@@ -138,7 +144,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     return this.#owner.draining;
   }
 
-  // The socket remembers its peer once asked (net.Socket caches it), even after it is closed.
+  // The socket remembers its peer once asked (both kinds cache it), even after it is closed.
   remoteAddress(): string {
     return this.#socket.remoteAddress ?? "";
   }
@@ -620,12 +626,16 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   #pauseReading(): void {
     this.#readPaused = true;
-    pauseReads(this.#socket);
+    const socket = this.#socket;
+    if (socket instanceof RawTcpSocket) socket.pauseReads();
+    else pauseReads(socket);
   }
 
   #resumeReading(): void {
     this.#readPaused = false;
-    resumeReads(this.#socket);
+    const socket = this.#socket;
+    if (socket instanceof RawTcpSocket) socket.resumeReads();
+    else resumeReads(socket);
   }
 
   // ---- deadlines ------------------------------------------------------------

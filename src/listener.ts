@@ -23,6 +23,7 @@ import { type FramerSink, RequestFramer } from "./framer.js";
 import { IdleList } from "./idle-list.js";
 import { closeRecord, issueId, registerListener } from "./listener-registry.js";
 import { type ListenerLimits, type ListenerOptionsInput, resolveLimits } from "./options.js";
+import { acceptRaw, type RawTcpSocket } from "./raw-tcp.js";
 import { startWorkerPool } from "./worker-pool.js";
 
 /** The reference's bind modes: loopback only, or every interface. */
@@ -135,6 +136,8 @@ export class HttpListener implements ConnectionOwner {
   #newest: Exchange | null = null;
   #clock: NodeJS.Timeout | null = null;
   #serverClosed: Promise<void> | null = null;
+  /** Close waits on this for the last connection to close. */
+  #noConnections: (() => void) | null = null;
   /** Framers between requests, for any connection's next one. */
   #framers: RequestFramer[] = [];
   #closing: Promise<void> | null = null;
@@ -152,8 +155,11 @@ export class HttpListener implements ConnectionOwner {
     this.#concurrency = config.limits.concurrency;
     // With keep-alive off, only new connections wait idle: for their first byte, as long as for a head.
     this.idleList = new IdleList(config.limits.keepAliveTimeoutMs || config.limits.headersTimeoutMs);
-    server.on(config.limits.tls ? "secureConnection" : "connection", this.#onConnection);
-    server.on("drop", this.#onDrop);
+    // Plain TCP connections are driven on their handles where Node allows it (raw-tcp.ts); TLS ones are net.Sockets.
+    if (config.limits.tls || !acceptRaw(server, this.#onRawConnection)) {
+      server.on(config.limits.tls ? "secureConnection" : "connection", this.#onConnection);
+      server.on("drop", this.#onDrop);
+    }
   }
 
   /** "open", then "draining" after routeClose(), "closing" during close(), "closed". */
@@ -256,7 +262,16 @@ export class HttpListener implements ConnectionOwner {
     ]);
     clearTimeout(timer);
     await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
+    // Every socket reports its close before Close ends (a raw one is not counted by the net.Server).
+    const allClosed =
+      this.#connections.size === 0
+        ? null
+        : new Promise<void>((resolve) => {
+            this.#noConnections = resolve;
+          });
     for (const conn of this.#connections) conn.destroy();
+    await allClosed;
+    this.#noConnections = null;
     if (this.#clock) clearTimeout(this.#clock);
     this.idleList.stop();
     this.#clock = null;
@@ -311,6 +326,7 @@ export class HttpListener implements ConnectionOwner {
 
   connectionClosed(conn: Connection): void {
     this.#connections.delete(conn);
+    if (this.#connections.size === 0) this.#noConnections?.();
   }
 
   // ---- callbacks and their time limit ----------------------------------------
@@ -439,6 +455,17 @@ export class HttpListener implements ConnectionOwner {
 
   #onConnection = (socket: Socket): void => {
     if (this.#state !== LISTENER_STATE.OPEN) {
+      socket.destroy();
+      return;
+    }
+    this.#connections.add(new Connection(socket, this));
+  };
+
+  /** A raw connection: net.Server's maxConnections does not see these, so the limit is kept here. */
+  #onRawConnection = (socket: RawTcpSocket): void => {
+    const max = this.limits.maxConnections;
+    if (this.#state !== LISTENER_STATE.OPEN || (max > 0 && this.#connections.size >= max)) {
+      if (this.#state === LISTENER_STATE.OPEN) this.counters.refusedConnections++;
       socket.destroy();
       return;
     }

@@ -1,0 +1,188 @@
+/**
+ * Plain TCP connections driven on their libuv handles (src/raw-tcp.ts), on
+ * real sockets over 127.0.0.1: what a RawTcpSocket reports and does, each
+ * checked from the client's side; and that listeners use them.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:net";
+import { describe, type TestContext, test } from "node:test";
+import { HttpListener } from "../src/index.js";
+import { acceptRaw, RAW_TCP, type RawSocketSink, type RawTcpSocket } from "../src/raw-tcp.js";
+import { collect, open, until } from "./support/socket-helpers.js";
+
+const turnedOff = process.env.CALLBACKHTTP_STREAM_READS === "1";
+
+/** What a sink was told, in order. */
+class Recorder implements RawSocketSink {
+  readonly chunks: Buffer[] = [];
+  readonly events: string[] = [];
+  onData: ((chunk: Buffer) => void) | null = null;
+  handleData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.onData?.(chunk);
+  }
+  handleEnd(): void {
+    this.events.push("end");
+  }
+  handleDrain(): void {
+    this.events.push("drain");
+  }
+  handleClose(): void {
+    this.events.push("close");
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString("latin1");
+  }
+}
+
+/** A server whose accepted connections are raw sockets reporting to a Recorder; one client connected. */
+async function rawPair(t: TestContext) {
+  const server: Server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  let accepted!: (v: { socket: RawTcpSocket; sink: Recorder }) => void;
+  const ready = new Promise<{ socket: RawTcpSocket; sink: Recorder }>((r) => {
+    accepted = r;
+  });
+  assert.equal(
+    acceptRaw(server, (socket) => {
+      const sink = new Recorder();
+      socket.start(sink);
+      accepted({ socket, sink });
+    }),
+    true,
+  );
+  const address = server.address();
+  assert.ok(address !== null && typeof address === "object");
+  const client = await open(address.port);
+  t.after(() => client.destroy());
+  const { socket, sink } = await ready;
+  t.after(() => socket.destroy());
+  return { client, socket, sink };
+}
+
+describe("raw TCP sockets", { skip: turnedOff }, () => {
+  test("are what Node 20 and 26 allow, and what a plain TCP listener serves with", async () => {
+    assert.equal(RAW_TCP, true);
+    // A net.Socket would have been handed to a 'connection' listener: the listener registers none.
+    const listener = await HttpListener.open({ callback: () => "HTTP/1.1 204 No Content\r\n\r\n" });
+    try {
+      const res = await fetch(`http://127.0.0.1:${listener.port}/`);
+      assert.equal(res.status, 204);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  test("read every byte in order, report the peer's FIN as end, and stay writable after it", async (t) => {
+    const { client, socket, sink } = await rawPair(t);
+    const reply = collect(client);
+    const block = randomBytes(3 * 1024 * 1024).toString("latin1");
+    client.write("hello;");
+    client.end(block, "latin1");
+    await until(() => sink.events.includes("end"), "the end of input");
+    assert.ok(sink.text() === `hello;${block}`, "the bytes read differ from the bytes sent");
+    // Half-open: the answer still goes out after the client's FIN, and end() sends ours.
+    assert.equal(socket.write(Buffer.from("bye")), true);
+    socket.end();
+    await reply.closed;
+    assert.equal(reply.text(), "bye");
+  });
+
+  test("a write's callback comes after the bytes are out, never synchronously", async (t) => {
+    const { client, socket } = await rawPair(t);
+    const reply = collect(client);
+    let called = false;
+    socket.write(Buffer.from("one"), () => {
+      called = true;
+    });
+    assert.equal(called, false);
+    await until(() => called, "the write callback");
+    await until(() => reply.text() === "one", "the bytes at the client");
+  });
+
+  test("a client that does not read: writes queue, write() says so, and drain follows once it reads", async (t) => {
+    const { client, socket, sink } = await rawPair(t);
+    client.pause();
+    const block = Buffer.alloc(1024 * 1024, 0x61);
+    let ok = true;
+    let written = 0;
+    for (let i = 0; i < 64 && ok; i++) {
+      ok = socket.write(block);
+      written += block.length;
+    }
+    assert.equal(ok, false, "write() never reported a full queue");
+    assert.ok(socket.writableLength > 0);
+    let received = 0;
+    client.on("data", (d: Buffer) => {
+      received += d.length;
+    });
+    client.resume();
+    await until(() => sink.events.includes("drain"), "drain", 20_000);
+    assert.equal(socket.writableLength, 0);
+    await until(() => received === written, "every byte at the client", 20_000);
+  });
+
+  test("pauseReads holds bytes in the kernel until resumeReads, none lost", async (t) => {
+    const { client, socket, sink } = await rawPair(t);
+    client.write("before;");
+    await until(() => sink.text() === "before;", "the first bytes");
+    socket.pauseReads();
+    socket.pauseReads();
+    client.write("while paused;");
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(sink.text(), "before;");
+    socket.resumeReads();
+    await until(() => sink.text() === "before;while paused;", "the bytes held back");
+  });
+
+  test("destroy closes the connection, cancels queued writes (their callbacks still run) and reports close once", async (t) => {
+    const { client, socket, sink } = await rawPair(t);
+    const reply = collect(client);
+    const clientPort = client.localPort;
+    client.pause();
+    const block = Buffer.alloc(4 * 1024 * 1024, 0x62);
+    let callbacks = 0;
+    socket.write(block, () => callbacks++);
+    socket.write(block, () => callbacks++);
+    assert.ok(socket.writableLength > 0, "nothing was left queued");
+    // The peer is asked while open; it is still known after the close.
+    const port = socket.remotePort;
+    socket.destroy();
+    socket.destroy();
+    client.resume();
+    await reply.closed;
+    await until(() => sink.events.includes("close"), "close");
+    await until(() => callbacks === 2, "both write callbacks");
+    assert.deepEqual(
+      sink.events.filter((e) => e === "close"),
+      ["close"],
+    );
+    assert.equal(socket.remoteAddress, "127.0.0.1");
+    assert.equal(socket.remotePort, port);
+    assert.equal(port, clientPort);
+    assert.equal(socket.write(Buffer.from("late")), false);
+  });
+
+  test("a reset by the peer closes the socket without an end", async (t) => {
+    const { client, sink } = await rawPair(t);
+    client.write("x");
+    await until(() => sink.text() === "x", "the byte");
+    client.resetAndDestroy();
+    await until(() => sink.events.includes("close"), "close");
+    assert.equal(sink.events.includes("end"), false);
+  });
+
+  test("a chunk keeps its bytes after later reads (the read buffer is shared and reused)", async (t) => {
+    const { client, sink } = await rawPair(t);
+    let sent = "";
+    for (let i = 0; i < 30; i++) {
+      const piece = `${i}:${"z".repeat(i % 2 ? 30 : 20000)};`;
+      sent += piece;
+      client.write(piece);
+      await until(() => Buffer.concat(sink.chunks).length === sent.length, `piece ${i}`);
+    }
+    assert.ok(sink.text() === sent, "a chunk changed after it was delivered");
+  });
+});
