@@ -44,7 +44,9 @@ export interface ConnectionOwner {
  * After the listener's final response, how long it keeps reading (and
  * discarding) before it destroys the socket: closing with unread input makes
  * the kernel send a reset, which can destroy the response before the client
- * reads it.
+ * reads it. Counted from when the kernel has the whole response (the FIN is
+ * sent); while it is still being written, the connection stays as long as the
+ * client takes some of it in every LINGER_MS.
  */
 const LINGER_MS = 2000;
 
@@ -59,6 +61,10 @@ const CLOSED = 8;
 const PUMPING = 16;
 const WAITING_SLOT = 32;
 const READ_PAUSED = 64;
+/** After the last answer: every byte of it is with the kernel and the FIN is sent. */
+const FINISHED = 128;
+/** The client sent its FIN while the last answer was still being written. */
+const PEER_ENDED = 256;
 
 /**
  * Socket events reach their connection through this property, so that a
@@ -75,6 +81,9 @@ function socketOnClose(this: ServedSocket): void {
 }
 function socketOnDrain(this: ServedSocket): void {
   this[kConnection].handleDrain();
+}
+function socketOnFinish(this: ServedSocket): void {
+  this[kConnection].handleFinish();
 }
 function socketOnError(): void {
   // A reset or a broken pipe: 'close' follows and does the accounting.
@@ -111,6 +120,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #requestStartedAt = -1;
   #requests = 0;
   #endedAt = 0;
+  /** While ending: the bytes the kernel had taken at the last check (the client must keep taking more). */
+  #lingerTaken = 0;
   #timer: NodeJS.Timeout | null = null;
   /** When the timer fires (nowMs()); 0 when it is not armed. */
   #timerAt = 0;
@@ -331,7 +342,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** @internal */
   handleEnd(): void {
     if (this.#ending) {
-      this.#socket.destroy();
+      // The answer still being written goes out first (the socket is half-open): then handleFinish closes.
+      if (this.#has(FINISHED) || this.#socket.writableLength === 0) this.#socket.destroy();
+      else this.#set(PEER_ENDED, true);
       return;
     }
     // The client will send no more: an unfinished request can never complete.
@@ -339,6 +352,26 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#framer?.stop();
     this.#closeAfter = true;
     this.#finishIfDone();
+  }
+
+  /**
+   * @internal After #end: the kernel has every byte, so the answers still
+   * counted unwritten are written (markers are not used once ending), and the
+   * linger starts over from now, or ends if the client has closed its side.
+   */
+  handleFinish(): void {
+    if (this.#closed) return;
+    this.#set(FINISHED, true);
+    if (this.#unwritten > 0) {
+      this.#marked = 0;
+      this.#markGeneration++;
+      this.#written(this.#unwritten);
+    }
+    if (this.#has(PEER_ENDED)) {
+      this.#socket.destroy();
+      return;
+    }
+    this.#endedAt = nowMs();
   }
 
   /** @internal */
@@ -386,7 +419,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   }
 
   #markerDone(generation: number): void {
-    if (this.#closed || generation !== this.#markGeneration) return;
+    // A marker cancelled by destroy: the close accounts for what was unwritten.
+    if (this.#closed || this.#socket.destroyed || generation !== this.#markGeneration) return;
     const n = this.#marked;
     this.#marked = 0;
     if (n > 0) this.#written(n);
@@ -396,7 +430,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** Learn when what is still unwritten gets written, without a callback on every write. */
   #watchUnwritten(): void {
     const pending = this.#unwritten - this.#marked;
-    if (pending === 0 || this.#marked > 0 || this.#closed) return;
+    // Once ending, the socket takes no more writes: handleFinish accounts for the rest.
+    if (pending === 0 || this.#marked > 0 || this.#closed || this.#ending) return;
     if (this.#socket.writableLength === 0) {
       this.#written(pending);
       return;
@@ -619,8 +654,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#ending = true;
     this.#owner.idleList.remove(this);
     this.#framer?.stop();
-    this.#socket.end();
+    const socket = this.#socket;
+    if (!(socket instanceof RawTcpSocket)) socket.on("finish", socketOnFinish);
+    socket.end();
     this.#endedAt = nowMs();
+    this.#lingerTaken = bytesTaken(socket);
     this.#arm(this.#endedAt + LINGER_MS);
   }
 
@@ -673,6 +711,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       return;
     }
     if (this.#ending) {
+      // A last answer still being written gets another LINGER_MS as long as the client keeps taking bytes.
+      const taken = bytesTaken(this.#socket);
+      if (!this.#has(FINISHED) && this.#socket.writableLength > 0 && taken > this.#lingerTaken) {
+        this.#lingerTaken = taken;
+        this.#endedAt = nowMs();
+        this.#arm(this.#endedAt + LINGER_MS);
+        return;
+      }
       this.#socket.destroy();
     } else if (this.#partial) {
       // The request did not arrive in time (slowloris): 408, then close.
@@ -688,3 +734,17 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 }
 
 const EMPTY = Buffer.alloc(0);
+
+type NodeSocketInternals = Socket & { _bytesDispatched?: number; _handle?: { writeQueueSize?: number } | null };
+
+/**
+ * How many bytes the kernel has taken from `socket` so far; it grows as long
+ * as the client reads. A net.Socket counts a chunk being written whole until
+ * all of it is out, so its own count of bytes handed to the handle, less what
+ * the handle still queues, is used (both internal, read only here).
+ */
+function bytesTaken(socket: Socket | RawTcpSocket): number {
+  if (socket instanceof RawTcpSocket) return socket.bytesTaken;
+  const s = socket as NodeSocketInternals;
+  return (s._bytesDispatched ?? 0) - (s._handle?.writeQueueSize ?? 0);
+}

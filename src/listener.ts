@@ -48,6 +48,9 @@ const MAX_SPARE_FRAMERS = 1024;
 /** How long Close lets responses that callbacks produced reach a client that reads slowly. */
 const CLOSE_WRITE_GRACE_MS = 1000;
 
+/** How long Close waits, at most, for the destroyed connections' sockets to report their close. */
+const CONNECTIONS_CLOSE_MS = 2000;
+
 export interface HttpListenerOptions extends ListenerOptionsInput {
   /** The request callback (main-thread mode). In worker mode, the name of the module's export. */
   callback: RequestCallback | string;
@@ -263,14 +266,19 @@ export class HttpListener implements ConnectionOwner {
     clearTimeout(timer);
     await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
     // Every socket reports its close before Close ends (a raw one is not counted by the net.Server).
+    // libuv always reports a closed handle; the bound is only insurance.
+    let closeWait: NodeJS.Timeout | undefined;
     const allClosed =
       this.#connections.size === 0
         ? null
         : new Promise<void>((resolve) => {
             this.#noConnections = resolve;
+            closeWait = setTimeout(resolve, CONNECTIONS_CLOSE_MS);
+            closeWait.unref();
           });
     for (const conn of this.#connections) conn.destroy();
     await allClosed;
+    clearTimeout(closeWait);
     this.#noConnections = null;
     if (this.#clock) clearTimeout(this.#clock);
     this.idleList.stop();

@@ -39,6 +39,8 @@ export interface RawSocketSink {
   handleEnd(): void;
   /** Every queued write is out after a write had reported the queue full ('drain'). */
   handleDrain(): void;
+  /** After end(): every queued byte is with the kernel and the FIN is sent ('finish'). */
+  handleFinish(): void;
   /** The socket is closed; nothing more will be reported ('close'). */
   handleClose(): void;
 }
@@ -108,6 +110,8 @@ export class RawTcpSocket {
   #sink: RawSocketSink | null = null;
   #peer: Peer | null = null;
   #bits = 0;
+  /** Bytes handed to the handle so far. */
+  #dispatched = 0;
 
   /** @internal Made by acceptRaw. */
   constructor(handle: TcpHandle) {
@@ -123,6 +127,16 @@ export class RawTcpSocket {
     handle.useUserBuffer(sharedReadBuffer);
     const err = handle.readStart();
     if (err !== 0) this.destroy();
+  }
+
+  /** destroy() was called: nothing more is written, and handleClose follows. */
+  get destroyed(): boolean {
+    return (this.#bits & CLOSING) !== 0;
+  }
+
+  /** Bytes the kernel has taken so far: it grows as long as the peer reads. */
+  get bytesTaken(): number {
+    return this.#dispatched - this.writableLength;
   }
 
   /** Bytes handed to write() that the kernel has not taken yet. */
@@ -152,7 +166,7 @@ export class RawTcpSocket {
    * Queue `data` after what was written before. True while the queue is under
    * 16 KiB; past it false, and handleDrain follows once it is empty.
    * `callback` runs once the bytes are written (never synchronously), or once
-   * the write failed or was cancelled by destroy.
+   * the write failed or was cancelled by destroy (`destroyed` is true then).
    */
   write(data: Buffer, callback?: () => void): boolean {
     if (this.#bits & (CLOSING | ENDED)) {
@@ -166,6 +180,7 @@ export class RawTcpSocket {
     // Kept with the request until the kernel has taken it all.
     req.buffer = data;
     const err = this.#handle.writeBuffer(req, data);
+    this.#dispatched += data.length;
     if (err !== 0) {
       if (callback !== undefined) process.nextTick(callback);
       this.destroy();
@@ -192,14 +207,22 @@ export class RawTcpSocket {
     }
   }
 
-  /** Send a FIN once every queued write is out (the socket still reads). */
+  /** Send a FIN once every queued write is out (the socket still reads); handleFinish follows. */
   end(): void {
     if (this.#bits & (CLOSING | ENDED)) return;
     this.#bits |= ENDED;
     const req = new streamBinding!.ShutdownWrap();
     req.oncomplete = onShutdownDone;
     req.socket = this;
+    // Node's net treats ENOTCONN here as done; on a TCP connection it comes only after a read error, which
+    // destroys the socket first, so any error is taken as the end of the connection.
     if (this.#handle.shutdown(req) !== 0) this.destroy();
+  }
+
+  /** @internal The shutdown ended: every write before it is out (status < 0: it failed or was cancelled). */
+  shutdownDone(status: number): void {
+    if (status < 0) this.destroy();
+    else if (!(this.#bits & CLOSING)) this.#sink?.handleFinish();
   }
 
   /** Close at once: queued writes are dropped; handleClose follows. */
@@ -262,7 +285,7 @@ function onWriteDone(this: StreamRequest, status: number): void {
 }
 
 function onShutdownDone(this: StreamRequest, status: number): void {
-  if (status < 0) (this.socket as RawTcpSocket).destroy();
+  (this.socket as RawTcpSocket).shutdownDone(status);
 }
 
 /** Whether raw connections can be used in this process (see stream-binding.ts). */

@@ -476,3 +476,78 @@ describe("bounded Close and a zero limit", () => {
     await callbackhttp.Close(lid);
   });
 });
+
+describe("a closing connection's last answers and a slow reader", () => {
+  // A client with a tiny receive buffer (8 KiB) that reads slowly: each answer is larger than the
+  // kernel's send buffer can hold, so the listener holds much of it queued while the client reads.
+  const PYTHON = `
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /a HTTP/1.1\\r\\nHost: t\\r\\n\\r\\nGET /b HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n")
+time.sleep(0.3)
+total = 0
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    total += len(d)
+    print(total, flush=True)
+    time.sleep(0.001)
+print("EOF", total, flush=True)
+`;
+  test("reaches the client whole, however long it reads, and Drained waits until the kernel has it all", {
+    timeout: 60_000,
+  }, async () => {
+    const { spawn } = await import("node:child_process");
+    const SIZE = 6 * 1024 * 1024;
+    const head = `HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`;
+    const answer = Buffer.concat([Buffer.from(head), Buffer.alloc(SIZE, 0x61)]);
+    // The second answer comes later, in a write of its own behind the first, still unsent.
+    callback("BigAnswers", (ref) =>
+      Buffer.from(ref.value as Uint8Array).includes("GET /b")
+        ? new Promise<Buffer>((resolve) => setTimeout(() => resolve(Buffer.from(answer)), 100))
+        : Buffer.from(answer),
+    );
+    const lid = await callbackhttp.Open("BigAnswers", -1, 0);
+    try {
+      const child = spawn("python3", ["-c", PYTHON, String(callbackhttp.Port(lid))], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let received = 0;
+      let sawActive = false;
+      let outstandingAtDrained = -1;
+      let eof = -1;
+      let buffered = "";
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (text: string) => {
+        buffered += text;
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        for (const line of lines) {
+          if (line.startsWith("EOF ")) eof = Number(line.slice(4));
+          else received = Number(line);
+          // Answers counted Active, then Drained: note what the client still lacked at that moment.
+          if (callbackhttp.Active(lid) > 0) sawActive = true;
+          else if (sawActive && outstandingAtDrained < 0 && callbackhttp.Drained(lid) === 1) {
+            outstandingAtDrained = 2 * answer.length - received;
+          }
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      assert.equal(code, 0);
+      // The whole of both answers, though reading them took longer than the listener's 2 s linger.
+      assert.equal(eof, 2 * answer.length);
+      // Drained may come before the client has read everything the kernel holds, never while the
+      // listener itself still held bytes: at most what the kernel's buffers took (well under one answer).
+      assert.ok(outstandingAtDrained >= 0, "Drained was never seen");
+      assert.ok(
+        outstandingAtDrained < answer.length,
+        `Drained while the client still lacked ${outstandingAtDrained} bytes (more than a whole answer)`,
+      );
+    } finally {
+      await callbackhttp.Close(lid);
+    }
+  });
+});

@@ -15,6 +15,14 @@ import { fileURLToPath } from "node:url";
 const FILES = ["lifecycle", "limits", "clients", "strictness-tcp", "socket-reader"];
 
 test("with CALLBACKHTTP_STREAM_READS=1 the integration tests pass on net.Socket too", { timeout: 240_000 }, () => {
+  // The variable does turn raw handles off (else this would test the raw way twice).
+  const rawTcp = fileURLToPath(new URL("../src/raw-tcp.js", import.meta.url));
+  const probe = spawnSync(
+    process.execPath,
+    ["--input-type=module", "-e", `import(${JSON.stringify(rawTcp)}).then((m) => console.log(m.RAW_TCP))`],
+    { encoding: "utf8", timeout: 30_000, env: { ...process.env, CALLBACKHTTP_STREAM_READS: "1", NODE_OPTIONS: "" } },
+  );
+  assert.equal(probe.stdout.trim(), "false", probe.stderr);
   const files = FILES.map((name) => fileURLToPath(new URL(`./${name}.test.js`, import.meta.url)));
   // Without the runner's own marker, which would make the child report to this run instead of printing.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;

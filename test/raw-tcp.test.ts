@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import diagnosticsChannel from "node:diagnostics_channel";
 import { createServer, type Server } from "node:net";
 import { describe, type TestContext, test } from "node:test";
 import { HttpListener } from "../src/index.js";
@@ -27,6 +28,9 @@ class Recorder implements RawSocketSink {
   }
   handleDrain(): void {
     this.events.push("drain");
+  }
+  handleFinish(): void {
+    this.events.push("finish");
   }
   handleClose(): void {
     this.events.push("close");
@@ -62,15 +66,20 @@ async function rawPair(t: TestContext) {
   return { client, socket, sink };
 }
 
-describe("raw TCP sockets", { skip: turnedOff }, () => {
+describe("raw TCP sockets", { skip: turnedOff, timeout: 60_000 }, () => {
   test("are what Node 20 and 26 allow, and what a plain TCP listener serves with", async () => {
     assert.equal(RAW_TCP, true);
-    // A net.Socket would have been handed to a 'connection' listener: the listener registers none.
+    // net.Server publishes every net.Socket it makes for an accepted connection; a raw one is not.
+    const published: unknown[] = [];
+    const onSocket = (message: unknown) => published.push(message);
+    diagnosticsChannel.subscribe("net.server.socket", onSocket);
     const listener = await HttpListener.open({ callback: () => "HTTP/1.1 204 No Content\r\n\r\n" });
     try {
       const res = await fetch(`http://127.0.0.1:${listener.port}/`);
       assert.equal(res.status, 204);
+      assert.equal(published.length, 0, "the listener made a net.Socket");
     } finally {
+      diagnosticsChannel.unsubscribe("net.server.socket", onSocket);
       await listener.close();
     }
   });
@@ -88,6 +97,8 @@ describe("raw TCP sockets", { skip: turnedOff }, () => {
     socket.end();
     await reply.closed;
     assert.equal(reply.text(), "bye");
+    await until(() => sink.events.includes("finish"), "finish after end()");
+    assert.deepEqual(sink.events, ["end", "finish"]);
   });
 
   test("a write's callback comes after the bytes are out, never synchronously", async (t) => {
