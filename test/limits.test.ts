@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { HttpListener, type HttpListenerOptions } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
+import { until } from "./support/socket-helpers.js";
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -116,7 +117,12 @@ describe("connection limits", () => {
       assert.equal(second.data.length, 0);
       assert.ok(second.closed);
       assert.equal(l.stats().refusedConnections, 1);
+      // Once the first closes, its place is free again.
       first.destroy();
+      await until(() => l.stats().connections === 0, "the first connection's close");
+      const third = await sendRaw(l.port, [GET], { timeoutMs: 2000 });
+      assert.deepEqual(statuses(third.data), [200]);
+      assert.equal(l.stats().refusedConnections, 1);
     });
   });
 

@@ -176,6 +176,55 @@ describe("raw TCP sockets", { skip: turnedOff, timeout: 60_000 }, () => {
     assert.equal(socket.write(Buffer.from("late")), false);
   });
 
+  test("a reset while writes are queued closes the socket, and their callbacks still run", async (t) => {
+    const { client, socket, sink } = await rawPair(t);
+    client.pause();
+    let callbacks = 0;
+    const block = Buffer.alloc(4 * 1024 * 1024, 0x63);
+    socket.write(block, () => callbacks++);
+    socket.write(block, () => callbacks++);
+    assert.ok(socket.writableLength > 0, "nothing was left queued");
+    client.resetAndDestroy();
+    await until(() => sink.events.includes("close"), "close");
+    await until(() => callbacks === 2, "both write callbacks");
+    assert.equal(socket.destroyed, true);
+    assert.equal(sink.events.includes("finish"), false);
+  });
+
+  test("the end of input waits while reads are paused, and comes after resumeReads", async (t) => {
+    const { client, socket, sink } = await rawPair(t);
+    socket.pauseReads();
+    client.end("last words");
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(sink.events, []);
+    assert.equal(sink.text(), "");
+    socket.resumeReads();
+    await until(() => sink.events.includes("end"), "the end of input");
+    assert.equal(sink.text(), "last words");
+  });
+
+  test("Close leaves no TCP handle of the listener behind, whatever state its connections were in", async () => {
+    const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith("TCP")).length;
+    const before = tcpHandles();
+    const listener = await HttpListener.open({
+      callback: (ref) =>
+        Buffer.from(ref.value as Uint8Array).includes("GET /big")
+          ? Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 8388608\r\n\r\n"), Buffer.alloc(8388608)])
+          : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    });
+    const clients = await Promise.all(Array.from({ length: 6 }, () => open(listener.port)));
+    clients[1]!.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n"); // answered, then idle
+    clients[2]!.write("GET / HTTP/1.1\r\nHo"); // a partial request
+    clients[3]!.pause();
+    clients[3]!.write("GET /big HTTP/1.1\r\nHost: t\r\n\r\n"); // a large answer queued to a client that does not read
+    clients[4]!.end("GET / HTTP/1.1\r\nHost: t\r\n\r\n"); // half-closed by the client
+    for (const c of clients) c.on("error", () => {});
+    await until(() => listener.stats().requests === 3, "the three requests");
+    await listener.close();
+    for (const c of clients) c.destroy();
+    await until(() => tcpHandles() === before, "every TCP handle closed", 1000);
+  });
+
   test("a reset by the peer closes the socket without an end", async (t) => {
     const { client, sink } = await rawPair(t);
     client.write("x");
