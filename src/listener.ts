@@ -461,7 +461,7 @@ export class HttpListener implements ConnectionOwner {
 
   // ---- connections ------------------------------------------------------------
 
-  #onConnection = (socket: Socket): void => {
+  #onConnection = (socket: Socket | RawTcpSocket): void => {
     if (this.#state !== LISTENER_STATE.OPEN) {
       socket.destroy();
       return;
@@ -472,12 +472,12 @@ export class HttpListener implements ConnectionOwner {
   /** A raw connection: net.Server's maxConnections does not see these, so the limit is kept here. */
   #onRawConnection = (socket: RawTcpSocket): void => {
     const max = this.limits.maxConnections;
-    if (this.#state !== LISTENER_STATE.OPEN || (max > 0 && this.#connections.size >= max)) {
-      if (this.#state === LISTENER_STATE.OPEN) this.counters.refusedConnections++;
+    if (this.#state === LISTENER_STATE.OPEN && max > 0 && this.#connections.size >= max) {
+      this.counters.refusedConnections++;
       socket.destroy();
       return;
     }
-    this.#connections.add(new Connection(socket, this));
+    this.#onConnection(socket);
   };
 
   #onDrop = (): void => {

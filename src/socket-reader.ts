@@ -19,11 +19,11 @@
  * the handle's `onread` with an ArrayBuffer that can be longer than the read
  * (Node 26 leaves the rest of a nearly full read buffer in it) and puts the
  * length, and the offset, in a shared Int32Array of its `stream_wrap` binding,
- * which its own callback reads; so does this one (stream-binding.ts). A direct socket's handle
- * also reads into one buffer shared by all of them (`useUserBuffer`, what
- * net.Socket's documented `onread` option uses), and each read is copied out
- * of it at once (see sharedReadBuffer). The direct way is taken
- * only when all of that is there as Node 20 to 26 have it (the binding's
+ * which its own callback reads; so does this one (stream-binding.ts). A
+ * direct socket's handle also reads into one buffer shared by all of them
+ * (`useUserBuffer`, what net.Socket's documented `onread` option uses), and
+ * each read is copied out of it at once (see sharedReadBuffer). The direct way
+ * is taken only when all of that is there as Node 20 to 26 have it (the binding's
  * state array and indexes, an `onread` shared by every socket,
  * `readStart`/`readStop`), on plain TCP (not TLS: see directHandle), when
  * the stream holds no bytes read before (they can only come out through
@@ -101,9 +101,9 @@ export function readResult(): number {
  * as large as Node's own read allocation. Node otherwise allocates 64 KiB for
  * each read, shrinks it to the bytes read and wraps it in a new ArrayBuffer,
  * which the garbage collector must then track: a few per cent of a keep-alive
- * request's CPU in our measurements (see docs/choices.md). Sharing one buffer is safe because a read is
- * handed to onHandleRead, which copies it, before the loop reads again; the
- * copy of a small read comes from Node's Buffer pool.
+ * request's CPU in our measurements (see docs/choices.md). Sharing one buffer
+ * is safe because each read is copied out (readChunk) before the loop reads
+ * again; the copy of a small read comes from Node's Buffer pool.
  */
 export const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
