@@ -159,10 +159,11 @@ export class HttpListener implements ConnectionOwner {
     // With keep-alive off, only new connections wait idle: for their first byte, as long as for a head.
     this.idleList = new IdleList(config.limits.keepAliveTimeoutMs || config.limits.headersTimeoutMs);
     // Plain TCP connections are driven on their handles where Node allows it (raw-tcp.ts); TLS ones are net.Sockets.
-    if (config.limits.tls || !acceptRaw(server, this.#onRawConnection)) {
-      server.on(config.limits.tls ? "secureConnection" : "connection", this.#onConnection);
-      server.on("drop", this.#onDrop);
-    }
+    // Either way net.Server may make net.Sockets: always for TLS and without raw handles, and for a
+    // plain connection accepted while something traces net.Sockets (acceptRaw).
+    if (!config.limits.tls) acceptRaw(server, this.#onConnection);
+    server.on(config.limits.tls ? "secureConnection" : "connection", this.#onConnection);
+    server.on("drop", this.#onDrop);
   }
 
   /** "open", then "draining" after routeClose(), "closing" during close(), "closed". */
@@ -466,18 +467,14 @@ export class HttpListener implements ConnectionOwner {
       socket.destroy();
       return;
     }
-    this.#connections.add(new Connection(socket, this));
-  };
-
-  /** A raw connection: net.Server's maxConnections does not see these, so the limit is kept here. */
-  #onRawConnection = (socket: RawTcpSocket): void => {
+    // net.Server keeps maxConnections among its net.Sockets; raw connections are not among them.
     const max = this.limits.maxConnections;
-    if (this.#state === LISTENER_STATE.OPEN && max > 0 && this.#connections.size >= max) {
+    if (max > 0 && this.#connections.size >= max) {
       this.counters.refusedConnections++;
       socket.destroy();
       return;
     }
-    this.#onConnection(socket);
+    this.#connections.add(new Connection(socket, this));
   };
 
   #onDrop = (): void => {

@@ -26,6 +26,7 @@
  * or the environment asks for Node's public API, the listener uses
  * net.Socket (socket-reader.ts); TLS connections always do.
  */
+import { channel } from "node:diagnostics_channel";
 import type { Server } from "node:net";
 import { getSystemErrorName } from "node:util";
 import { readChunk, readResult, sharedReadBuffer } from "./socket-reader.js";
@@ -288,6 +289,9 @@ function onShutdownDone(this: StreamRequest, status: number): void {
   (this.socket as RawTcpSocket).shutdownDone(status);
 }
 
+/** Where net.Server announces each net.Socket it makes for an accepted connection. */
+const serverSocketChannel = channel("net.server.socket");
+
 /** Whether raw connections can be used in this process (see stream-binding.ts). */
 export const RAW_TCP: boolean = streamBinding !== null && UV_EOF !== null;
 
@@ -296,13 +300,23 @@ export const RAW_TCP: boolean = streamBinding !== null && UV_EOF !== null;
  * RawTcpSocket (with Nagle's algorithm off, as net.Server's `noDelay` did),
  * instead of making it a net.Socket: call it once `server` listens. A failed
  * accept (too many open files, say) is dropped, as net.Server's would be by an
- * 'error' listener that ignores it. False, and nothing changed, when raw
- * connections cannot be used here.
+ * 'error' listener that ignores it. While something subscribes to the
+ * `net.server.socket` diagnostics channel, connections are accepted by
+ * net.Server as before (a net.Socket each, published and emitted as
+ * 'connection'), so that tools tracing connections that way still see them.
+ * False, and nothing changed, when raw connections cannot be used here.
  */
 export function acceptRaw(server: Server, onSocket: (socket: RawTcpSocket) => void): boolean {
   const handle = (server as Server & { _handle?: unknown })._handle;
   if (!RAW_TCP || !isTcpHandle(handle)) return false;
-  handle.onconnection = (status, client) => {
+  const netAccept = handle.onconnection!;
+  handle.onconnection = function (this: TcpHandle, status, client) {
+    // Something traces the net.Sockets servers accept (an APM, a diagnostics tool): this connection
+    // becomes one, through net.Server's own accept, which publishes it and emits 'connection'.
+    if (serverSocketChannel.hasSubscribers) {
+      netAccept.call(this, status, client);
+      return;
+    }
     if (status !== 0 || client === undefined) return;
     client.setNoDelay(true);
     onSocket(new RawTcpSocket(client));

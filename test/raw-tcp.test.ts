@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import diagnosticsChannel from "node:diagnostics_channel";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, Socket } from "node:net";
 import { describe, type TestContext, test } from "node:test";
 import { HttpListener } from "../src/index.js";
-import { acceptRaw, RAW_TCP, type RawSocketSink, type RawTcpSocket } from "../src/raw-tcp.js";
+import { acceptRaw, RAW_TCP, type RawSocketSink, RawTcpSocket } from "../src/raw-tcp.js";
 import { collect, open, until } from "./support/socket-helpers.js";
 
 const turnedOff = process.env.CALLBACKHTTP_STREAM_READS === "1";
@@ -40,6 +40,20 @@ class Recorder implements RawSocketSink {
   }
 }
 
+/** Count the raw sockets started from now until the test ends (every listener connection on raw handles is one). */
+function countRawStarts(t: TestContext): () => number {
+  const start = RawTcpSocket.prototype.start;
+  let count = 0;
+  RawTcpSocket.prototype.start = function (this: RawTcpSocket, sink: RawSocketSink) {
+    count++;
+    return start.call(this, sink);
+  };
+  t.after(() => {
+    RawTcpSocket.prototype.start = start;
+  });
+  return () => count;
+}
+
 /** A server whose accepted connections are raw sockets reporting to a Recorder; one client connected. */
 async function rawPair(t: TestContext) {
   const server: Server = createServer();
@@ -67,21 +81,73 @@ async function rawPair(t: TestContext) {
 }
 
 describe("raw TCP sockets", { skip: turnedOff, timeout: 60_000 }, () => {
-  test("are what Node 20 and 26 allow, and what a plain TCP listener serves with", async () => {
+  test("are what Node 20 and 26 allow, and what a plain TCP listener serves with", async (t) => {
     assert.equal(RAW_TCP, true);
-    // net.Server publishes every net.Socket it makes for an accepted connection; a raw one is not.
-    const published: unknown[] = [];
-    const onSocket = (message: unknown) => published.push(message);
-    diagnosticsChannel.subscribe("net.server.socket", onSocket);
+    const started = countRawStarts(t);
     const listener = await HttpListener.open({ callback: () => "HTTP/1.1 204 No Content\r\n\r\n" });
     try {
       const res = await fetch(`http://127.0.0.1:${listener.port}/`);
       assert.equal(res.status, 204);
-      assert.equal(published.length, 0, "the listener made a net.Socket");
+      assert.equal(started(), 1, "the connection was not a raw socket");
     } finally {
-      diagnosticsChannel.unsubscribe("net.server.socket", onSocket);
       await listener.close();
     }
+  });
+
+  test("give way to net.Sockets while something traces net.server.socket, and only then", async (t) => {
+    const started = countRawStarts(t);
+    const published: unknown[] = [];
+    const onSocket = (message: unknown) => published.push(message);
+    const listener = await HttpListener.open({
+      callback: () => "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
+    });
+    t.after(() => listener.close());
+    const ask = async () => {
+      const client = await open(listener.port);
+      const reply = collect(client);
+      client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      await reply.closed;
+      return reply.text();
+    };
+    diagnosticsChannel.subscribe("net.server.socket", onSocket);
+    try {
+      assert.match(await ask(), /^HTTP\/1\.1 204 /);
+    } finally {
+      diagnosticsChannel.unsubscribe("net.server.socket", onSocket);
+    }
+    assert.equal(published.length, 1, "the traced connection was not published");
+    assert.ok((published[0] as { socket: unknown }).socket instanceof Socket, "what was published is not a net.Socket");
+    assert.equal(started(), 0);
+    // Nobody traces any more: the next connection is raw again.
+    assert.match(await ask(), /^HTTP\/1\.1 204 /);
+    assert.equal(published.length, 1);
+    assert.equal(started(), 1);
+    await until(() => listener.stats().connections === 0, "both connections counted closed");
+  });
+
+  test("share one maxConnections with net.Sockets accepted while traced", async (t) => {
+    const listener = await HttpListener.open({
+      callback: () => "HTTP/1.1 204 No Content\r\n\r\n",
+      maxConnections: 2,
+    });
+    t.after(() => listener.close());
+    const onSocket = () => {};
+    const raw = await open(listener.port);
+    t.after(() => raw.destroy());
+    await until(() => listener.stats().connections === 1, "the raw connection");
+    diagnosticsChannel.subscribe("net.server.socket", onSocket);
+    t.after(() => diagnosticsChannel.unsubscribe("net.server.socket", onSocket));
+    const traced = await open(listener.port);
+    t.after(() => traced.destroy());
+    await until(() => listener.stats().connections === 2, "the traced connection");
+    // net.Server counts one connection of its own: the limit of 2 is the listener's, over both kinds.
+    const third = await open(listener.port);
+    const reply = collect(third);
+    third.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await reply.closed;
+    assert.equal(reply.text(), "");
+    assert.equal(listener.stats().refusedConnections, 1);
+    assert.equal(listener.stats().connections, 2);
   });
 
   test("read every byte in order, report the peer's FIN as end, and stay writable after it", async (t) => {
