@@ -155,6 +155,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     return this.#owner.draining;
   }
 
+  get keepAliveTimeoutMs(): number {
+    return this.#owner.limits.keepAliveTimeoutMs;
+  }
+
   // The socket remembers its peer once asked (both kinds cache it), even after it is closed.
   remoteAddress(): string {
     return this.#socket.remoteAddress ?? "";

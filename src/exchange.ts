@@ -27,12 +27,21 @@ export interface CallbackContext {
    * response helpers add it when given the context).
    */
   readonly willClose: boolean;
+  /**
+   * How long the listener keeps the connection open and idle after a response
+   * that leaves it open (the keepAliveTimeoutMs option; 0: keep-alive is off).
+   * The response helpers advertise it as `Keep-Alive: timeout=<seconds>`, as
+   * Node's http server does, so that a client stops reusing an idle connection
+   * before the listener closes it.
+   */
+  readonly keepAliveTimeoutMs: number;
 }
 
 /** What the listener knows that a context reports. */
 export interface ExchangeHost {
   readonly listenerId: number;
   readonly draining: boolean;
+  readonly keepAliveTimeoutMs: number;
   remoteAddress(): string;
   remotePort(): number;
   /** The request's callback finished or timed out: its answer may go out. */
@@ -104,6 +113,10 @@ class RequestContext implements CallbackContext {
 
   get willClose(): boolean {
     return this.#exchange.lastOnConnection || this.#exchange.host.draining;
+  }
+
+  get keepAliveTimeoutMs(): number {
+    return this.#exchange.host.keepAliveTimeoutMs;
   }
 }
 

@@ -100,7 +100,11 @@ export interface ResponseInit {
   reason?: string;
   headers?: Record<string, string | number> | Array<[string, string | number]>;
   body?: string | Uint8Array;
-  /** The callback's context: when the connection closes after this response (context.willClose), `Connection: close` is added. */
+  /**
+   * The callback's context: when the connection closes after this response
+   * (context.willClose), `Connection: close` is added; otherwise
+   * `Keep-Alive: timeout=<seconds>` of context.keepAliveTimeoutMs.
+   */
   context?: CallbackContext;
   /** Add `Connection: close`. */
   close?: boolean;
@@ -112,7 +116,9 @@ export interface ResponseInit {
  * Build a raw HTTP/1.1 response: status line, the given headers, a
  * Content-Length for the body (unless a header sets one, or Transfer-Encoding),
  * `Connection: close` when asked, or when the context says the connection
- * closes after this response (the request asked for it, or the listener drains).
+ * closes after this response (the request asked for it, or the listener drains);
+ * given a context that keeps the connection open, `Keep-Alive: timeout=` with
+ * the whole seconds the listener keeps it idle (as Node's http server says it).
  * With `head`, the body is left out but its Content-Length stays (a HEAD answer).
  * @throws CallbackHttpError ERR_ARG_TYPE for a status that is not 3 digits, a
  * header holding a line break, or a body on a 1xx, 204 or 304 response.
@@ -133,6 +139,7 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   let hasLength = false;
   let hasConnection = false;
+  let hasKeepAlive = false;
   for (const [name, value] of entries) {
     const v = String(value);
     if (/[\r\n]/.test(name) || /[\r\n]/.test(v)) {
@@ -141,6 +148,7 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
     const lower = name.toLowerCase();
     if (lower === "content-length" || lower === "transfer-encoding") hasLength = true;
     if (lower === "connection") hasConnection = true;
+    else if (lower === "keep-alive") hasKeepAlive = true;
     head += `${name}: ${v}\r\n`;
   }
   // RFC 9110 6.4.1: 1xx, 204 and 304 responses never carry content.
@@ -149,8 +157,12 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
     throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: a ${status} response has no body`);
   }
   if (!hasLength && !noBody) head += `Content-Length: ${body.length}\r\n`;
-  if (!hasConnection && (init.close || init.context?.willClose || init.context?.draining)) {
-    head += "Connection: close\r\n";
+  const context = init.context;
+  if (init.close || context?.willClose || context?.draining) {
+    if (!hasConnection) head += "Connection: close\r\n";
+  } else if (!hasConnection && !hasKeepAlive && context && context.keepAliveTimeoutMs > 0) {
+    // A client that reuses an idle connection past this risks a reset: undici, for one, stops before it.
+    head += `Keep-Alive: timeout=${Math.floor(context.keepAliveTimeoutMs / 1000)}\r\n`;
   }
   head += "\r\n";
   if (body.length === 0 || init.head) return Buffer.from(head, "latin1");

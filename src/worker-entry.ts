@@ -42,6 +42,10 @@ class WorkerContext implements CallbackContext {
     return this.#lastOnConnection || this.draining;
   }
 
+  get keepAliveTimeoutMs(): number {
+    return setup.keepAliveTimeoutMs;
+  }
+
   get signal(): AbortSignal {
     this.#abort ??= new AbortController();
     return this.#abort.signal;

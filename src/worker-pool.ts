@@ -38,6 +38,8 @@ export interface WorkerSetup {
   readonly exportName: string;
   /** One callback at a time (requests that arrive meanwhile wait in the worker, in order); else no limit. */
   readonly oneAtATime: boolean;
+  /** The listener's keepAliveTimeoutMs, for CallbackContext.keepAliveTimeoutMs. */
+  readonly keepAliveTimeoutMs: number;
   /**
    * One Int32 shared with the main thread: the id of the request staged on this
    * worker and not yet claimed, or 0. Whoever swaps it to 0 first owns the
@@ -572,7 +574,7 @@ export async function startWorkerPool(
     throw fail(`it is not a valid file: URL`, err);
   }
   const pool = new WorkerPool(
-    { moduleUrl: url, exportName: callback },
+    { moduleUrl: url, exportName: callback, keepAliveTimeoutMs: limits.keepAliveTimeoutMs },
     limits.workers,
     limits.concurrency,
     host,

@@ -73,10 +73,39 @@ describe("buildResponse", () => {
       signal: new AbortController().signal,
       draining: true,
       willClose: true,
+      keepAliveTimeoutMs: 5000,
     };
     assert.equal(
       textResponse(200, "x", context).toString(),
       "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+    );
+  });
+
+  test("advertises the keep-alive time-out in whole seconds when the connection stays open", () => {
+    const context = (keepAliveTimeoutMs: number, willClose = false) => ({
+      listenerId: 1,
+      remoteAddress: "",
+      remotePort: 0,
+      signal: new AbortController().signal,
+      draining: false,
+      willClose,
+      keepAliveTimeoutMs,
+    });
+    const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n";
+    assert.equal(textResponse(200, "x", context(5000)).toString(), `${HEAD}Keep-Alive: timeout=5\r\n\r\nx`);
+    // Rounded down: the client should stop reusing the connection before the listener closes it.
+    assert.equal(textResponse(200, "x", context(1999)).toString(), `${HEAD}Keep-Alive: timeout=1\r\n\r\nx`);
+    assert.equal(textResponse(200, "x", context(500)).toString(), `${HEAD}Keep-Alive: timeout=0\r\n\r\nx`);
+    assert.equal(textResponse(200, "x", context(5000, true)).toString(), `${HEAD}Connection: close\r\n\r\nx`);
+    assert.equal(textResponse(200, "x").toString(), `${HEAD}\r\nx`);
+    // A Keep-Alive or Connection header of the caller's own is left as the only one.
+    assert.equal(
+      buildResponse({ headers: { "keep-alive": "timeout=9" }, context: context(5000) }).toString(),
+      "HTTP/1.1 200 OK\r\nkeep-alive: timeout=9\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert.equal(
+      buildResponse({ headers: { Connection: "keep-alive" }, context: context(5000) }).toString(),
+      "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
     );
   });
 

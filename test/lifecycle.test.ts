@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildResponse, callback, callbackhttp } from "../src/index.js";
+import { buildResponse, callback, callbackhttp, textResponse } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
 import { collect, open, until } from "./support/socket-helpers.js";
 
@@ -431,7 +431,10 @@ describe("callback results and time limit", () => {
     const lid = await callbackhttp.Open("WillClose", -1, 0);
     const port = callbackhttp.Port(lid);
     const kept = await sendRaw(port, [GET], { timeoutMs: 300 });
-    assert.equal(kept.data.toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+    assert.equal(
+      kept.data.toString("latin1"),
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nKeep-Alive: timeout=5\r\n\r\nx",
+    );
     const closing = await sendRaw(port, ["GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"]);
     assert.equal(closing.data.toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
     assert.ok(closing.closed);
@@ -439,6 +442,34 @@ describe("callback results and time limit", () => {
     assert.match(old.data.toString("latin1"), /Connection: close/);
     assert.deepEqual(seen, [false, true, true]);
     await callbackhttp.Close(lid);
+  });
+
+  test("the helpers tell the client how long an idle connection stays open, and only when it does", async () => {
+    const seen: number[] = [];
+    callback("KeepAliveHint", (_r, ctx) => {
+      seen.push(ctx.keepAliveTimeoutMs);
+      return textResponse(200, "x", ctx);
+    });
+    const lid = await callbackhttp.Open("KeepAliveHint", -1, 0, 0, { keepAliveTimeoutMs: 2500 });
+    const url = `http://127.0.0.1:${callbackhttp.Port(lid)}/`;
+    const kept = await fetch(url);
+    assert.equal(await kept.text(), "x");
+    assert.equal(kept.headers.get("keep-alive"), "timeout=2");
+    assert.equal(kept.headers.get("connection"), null);
+    const closing = await fetch(url, { headers: { connection: "close" } });
+    assert.equal(await closing.text(), "x");
+    assert.equal(closing.headers.get("keep-alive"), null);
+    assert.equal(closing.headers.get("connection"), "close");
+    assert.deepEqual(seen, [2500, 2500]);
+    await callbackhttp.Close(lid);
+    // Keep-alive off: every connection closes, and the response says so instead.
+    const off = await callbackhttp.Open("KeepAliveHint", -1, 0, 0, { keepAliveTimeoutMs: 0 });
+    const { data, closed } = await sendRaw(callbackhttp.Port(off), [GET]);
+    assert.ok(closed);
+    assert.match(data.toString("latin1"), /\r\nConnection: close\r\n\r\nx$/);
+    assert.doesNotMatch(data.toString("latin1"), /Keep-Alive/i);
+    assert.equal(seen.at(-1), 0);
+    await callbackhttp.Close(off);
   });
 
   test("Open takes a function in place of a name; RouteCallback returns its name", async () => {

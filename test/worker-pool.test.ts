@@ -21,6 +21,7 @@ const T = { timeout: 30_000 };
 const host: ExchangeHost = {
   listenerId: 99,
   draining: false,
+  keepAliveTimeoutMs: 5000,
   remoteAddress: () => "127.0.0.1",
   remotePort: () => 4242,
   settled: () => {},
@@ -104,6 +105,7 @@ describe("worker pool", () => {
         remoteAddress: "127.0.0.1",
         remotePort: 4242,
         draining: false,
+        keepAliveTimeoutMs: 5000,
         aborted: false,
         sameContext: true,
       });

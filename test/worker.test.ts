@@ -98,6 +98,7 @@ describe("worker mode: requests and responses", () => {
       remoteAddress: "127.0.0.1",
       remotePort: localPort,
       draining: false,
+      keepAliveTimeoutMs: 5000,
       aborted: false,
       sameContext: true,
     });
