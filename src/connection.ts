@@ -323,7 +323,12 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   // ---- socket events -------------------------------------------------------
 
-  /** @internal */
+  /** @internal ChunkSink: how much of the next read goes straight into the current request (RequestFramer.bodyRoom). */
+  get bodyRoom(): number {
+    return this.#framer?.bodyRoom ?? 0;
+  }
+
+  /** @internal ChunkSink (a chunk no longer than bodyRoom may be a view of a reused buffer: the framer copies it). */
   handleData(chunk: Buffer): void {
     // After the last answer, input is read only to be discarded (see LINGER_MS).
     if (this.#closeAfter || this.#ending) return;

@@ -70,6 +70,13 @@ export interface FramerLimits {
 const MAX_CHUNK_LINE_BYTES = 4096;
 
 /**
+ * A Content-Length request that spans reads gets its own buffer once at least
+ * 1/RESERVE_RATIO of it has come: a client can make the listener reserve at
+ * most this many times what it sent.
+ */
+const RESERVE_RATIO = 4;
+
+/**
  * Content-Length values with more significant digits than this are over any
  * body limit (maxBodyBytes is at most 2^31 - 1) and are not added up exactly.
  */
@@ -105,6 +112,14 @@ export class RequestFramer {
   #idleCr = false;
   /** Earlier chunks' pieces of the unfinished request (made only when a request spans reads). */
   #parts: Buffer[] | null = null;
+  /**
+   * The whole request's bytes, once its Content-Length body is known to span
+   * reads and enough of it has come (see RESERVE_RATIO): later body bytes are
+   * copied straight in, and it is the request when the body is complete.
+   */
+  #whole: Buffer | null = null;
+  /** Bytes of #whole filled so far. */
+  #filled = 0;
   /** Earlier chunks' pieces of the unfinished line (made only when a line spans reads). */
   #line: Buffer[] | null = null;
   #lineBytes = 0;
@@ -162,6 +177,7 @@ export class RequestFramer {
     this.#state = IDLE;
     this.#idleCr = false;
     this.#parts = null;
+    this.#whole = null;
     this.#line = null;
     this.#lineBytes = 0;
     this.#continuePending = false;
@@ -171,7 +187,19 @@ export class RequestFramer {
   stop(): void {
     this.#state = STOPPED;
     this.#parts = null;
+    this.#whole = null;
     this.#line = null;
+  }
+
+  /**
+   * How many of the next bytes go straight into the current request's own
+   * buffer: the rest of a Content-Length body that spans reads, once reserved;
+   * else 0. While it is above 0, push() copies that many bytes and keeps no
+   * reference to the chunk, so the caller may pass a view of a buffer it
+   * reuses (the shared read buffer) and save copying it out first.
+   */
+  get bodyRoom(): number {
+    return this.#whole !== null && this.#state === BODY ? this.#remaining : 0;
   }
 
   /** Feed the next bytes from the connection. */
@@ -220,6 +248,10 @@ export class RequestFramer {
         case BODY:
         case CHUNK_DATA: {
           const take = Math.min(this.#remaining, len - pos);
+          if (this.#whole !== null) {
+            chunk.copy(this.#whole, this.#filled, pos, pos + take);
+            this.#filled += take;
+          }
           pos += take;
           this.#remaining -= take;
           if (this.#remaining === 0) this.#state = this.#state === BODY ? DONE : CHUNK_DATA_CR;
@@ -249,7 +281,36 @@ export class RequestFramer {
         start = -1;
       }
     }
-    if (this.inRequest && start >= 0 && start < len) (this.#parts ??= []).push(chunk.subarray(start));
+    if (this.inRequest && start >= 0 && start < len && this.#whole === null) {
+      (this.#parts ??= []).push(chunk.subarray(start));
+      if (this.#state === BODY) this.#reserve();
+    }
+  }
+
+  /**
+   * A Content-Length body spans reads: once a good part of the request has come,
+   * give it a buffer of its full size and move what came so far into it, so
+   * that the rest is copied once, not kept in pieces and joined at the end.
+   * Waiting for that part bounds what a client can make the listener reserve
+   * without sending it; Buffer.allocUnsafe does not touch the pages either.
+   */
+  #reserve(): void {
+    const parts = this.#parts!;
+    let received = 0;
+    for (const part of parts) received += part.length;
+    const total = received + this.#remaining;
+    if (received * RESERVE_RATIO < total) return;
+    let whole: Buffer;
+    try {
+      whole = Buffer.allocUnsafe(total);
+    } catch {
+      return; // no memory for it now: the pieces are joined at the end, as before
+    }
+    let at = 0;
+    for (const part of parts) at += part.copy(whole, at);
+    this.#whole = whole;
+    this.#filled = at;
+    this.#parts = null;
   }
 
   #begin(): void {
@@ -271,7 +332,10 @@ export class RequestFramer {
 
   #complete(chunk: Buffer, start: number, end: number): boolean {
     let bytes: Buffer;
-    if (this.#parts === null) {
+    if (this.#whole !== null) {
+      bytes = this.#whole;
+      this.#whole = null;
+    } else if (this.#parts === null) {
       // The usual keep-alive read is exactly one request: no view to make.
       bytes = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
     } else {

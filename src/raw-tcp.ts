@@ -29,13 +29,11 @@
 import { channel } from "node:diagnostics_channel";
 import type { Server } from "node:net";
 import { getSystemErrorName } from "node:util";
-import { readChunk, readResult, sharedReadBuffer } from "./socket-reader.js";
+import { type ChunkSink, deliverRead, readResult, sharedReadBuffer } from "./socket-reader.js";
 import { type StreamRequest, streamBinding } from "./stream-binding.js";
 
-/** What a raw socket reports, in place of a net.Socket's events. */
-export interface RawSocketSink {
-  /** Bytes read (a chunk of its own: it stays as it is). */
-  handleData(chunk: Buffer): void;
+/** What a raw socket reports, in place of a net.Socket's events; bytes read go to handleData (ChunkSink). */
+export interface RawSocketSink extends ChunkSink {
   /** The peer sent its FIN: no more bytes will come ('end'). The socket stays writable. */
   handleEnd(): void;
   /** Every queued write is out after a write had reported the queue full ('drain'). */
@@ -251,7 +249,7 @@ export class RawTcpSocket {
   readDone(data: ArrayBuffer | undefined, result: number): void {
     if (this.#bits & CLOSING) return;
     if (result > 0) {
-      this.#sink!.handleData(readChunk(data, result));
+      deliverRead(this.#sink!, data, result);
       return;
     }
     if (result === 0) return;

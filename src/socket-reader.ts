@@ -38,7 +38,18 @@ import { streamBinding } from "./stream-binding.js";
 
 /** Where a socket's bytes go. */
 export interface ChunkSink {
+  /**
+   * Bytes read. A chunk of its own, which the sink may keep; but a read no
+   * longer than `bodyRoom` comes as a view of the shared read buffer, valid
+   * only during the call.
+   */
   handleData(chunk: Buffer): void;
+  /**
+   * How many bytes the sink's next handleData copies at once into a buffer of
+   * its own, keeping no reference to the chunk (RequestFramer.bodyRoom); 0 or
+   * absent: none.
+   */
+  readonly bodyRoom?: number;
 }
 
 /** The part of a libuv stream handle (a net.Socket's `_handle`) that is used here. */
@@ -75,20 +86,27 @@ export const DIRECT_READS = streamBinding !== null;
 function onHandleRead(this: StreamHandle, data?: ArrayBuffer): unknown {
   const length = readLengths[LENGTH]!;
   if (length <= 0) return streamOnRead!.call(this, data);
-  this[kSink]!.handleData(readChunk(data, length));
+  deliverRead(this[kSink]!, data, length);
   return undefined;
 }
 
 /**
- * The bytes of a read of `length` > 0 that a handle's `onread` was called
- * with: in `data`, or, when it is undefined, in the shared read buffer, which
- * the next read overwrites, so they are copied out.
+ * Hand `sink` the bytes of a read of `length` > 0 that a handle's `onread`
+ * was called with: in `data`, or, when it is undefined, in the shared read
+ * buffer, which the next read overwrites, so they are copied out, unless they
+ * all go into a request body the sink copies them into anyway (its
+ * `bodyRoom`): a large upload is then copied once, not twice.
  */
-export function readChunk(data: ArrayBuffer | undefined, length: number): Buffer {
-  if (data !== undefined) return Buffer.from(data, readLengths[OFFSET], length);
-  const chunk = Buffer.allocUnsafe(length);
-  sharedReadBuffer.copy(chunk, 0, 0, length);
-  return chunk;
+export function deliverRead(sink: ChunkSink, data: ArrayBuffer | undefined, length: number): void {
+  if (data !== undefined) {
+    sink.handleData(Buffer.from(data, readLengths[OFFSET], length));
+  } else if ((sink.bodyRoom ?? 0) >= length) {
+    sink.handleData(sharedReadBuffer.subarray(0, length));
+  } else {
+    const chunk = Buffer.allocUnsafe(length);
+    sharedReadBuffer.copy(chunk, 0, 0, length);
+    sink.handleData(chunk);
+  }
 }
 
 /** The length (> 0) or the error code (< 0, UV_EOF at the end of input) of the read being reported. */
@@ -102,8 +120,9 @@ export function readResult(): number {
  * each read, shrinks it to the bytes read and wraps it in a new ArrayBuffer,
  * which the garbage collector must then track: a few per cent of a keep-alive
  * request's CPU in our measurements (see docs/choices.md). Sharing one buffer
- * is safe because each read is copied out (readChunk) before the loop reads
- * again; the copy of a small read comes from Node's Buffer pool.
+ * is safe because each read is copied out (deliverRead) before the loop reads
+ * again, into a chunk of its own (a small one from Node's Buffer pool) or
+ * into the request body it belongs to.
  */
 export const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 

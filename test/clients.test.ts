@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { HttpListener, jsonResponse, parseRequest } from "../src/index.js";
+import { HttpListener, jsonResponse, parseRequest, textResponse } from "../src/index.js";
+import { sendRaw } from "./support/raw-client.js";
 
 const run = promisify(execFile);
 
@@ -77,6 +79,41 @@ describe("Node's fetch", () => {
 async function curl(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run("curl", ["--silent", "--show-error", "--max-time", "10", ...args], { timeout: 15000 });
 }
+
+describe("large uploads", () => {
+  test("arrive byte for byte, several at once, and a request pipelined behind one is answered", async (t) => {
+    // The answer: the body's length and sha256, so that a single wrong byte shows.
+    const digest = (bytes: Uint8Array): string => `${bytes.length} ${createHash("sha256").update(bytes).digest("hex")}`;
+    const uploads = await HttpListener.open({
+      callback: (ref) => {
+        const req = parseRequest(ref.value as Uint8Array);
+        return textResponse(200, req.method === "POST" ? digest(req.body) : `${req.method} ${req.path}`);
+      },
+      maxBodyBytes: 4 * 1024 * 1024,
+    });
+    t.after(() => uploads.close());
+    const url = `http://127.0.0.1:${uploads.port}/up`;
+    const bodies = [3_000_000, 1_048_576, 700_001, 262_144, 65_537, 4096].map((n) => randomBytes(n));
+    const answers = await Promise.all(bodies.map(async (body) => (await fetch(url, { method: "POST", body })).text()));
+    assert.deepEqual(answers, bodies.map(digest));
+    // The end of a body and the next request in one read: the body is whole, the next one framed after it.
+    const body = randomBytes(300_000);
+    const { data } = await sendRaw(
+      uploads.port,
+      [
+        Buffer.concat([
+          Buffer.from(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`),
+          body,
+          Buffer.from("GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        ]),
+      ],
+      { timeoutMs: 5000 },
+    );
+    const text = data.toString("latin1");
+    assert.ok(text.includes(`\r\n\r\n${digest(body)}HTTP/1.1 200 OK`), text.slice(0, 300));
+    assert.ok(text.endsWith("\r\n\r\nGET /after"), text.slice(-200));
+  });
+});
 
 describe("curl", () => {
   test("two URLs in one call reuse the connection and get their answers", async () => {

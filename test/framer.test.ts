@@ -156,3 +156,70 @@ describe("the framer's sink protocol", () => {
     assert.equal(t.flags[0], REQUEST_FLAGS.HEAD | REQUEST_FLAGS.HTTP10 | REQUEST_FLAGS.CLOSE);
   });
 });
+
+describe("a Content-Length body that spans reads", () => {
+  const limits = framerLimits({ maxBodyBytes: 4 * 1024 * 1024 });
+
+  /** Feed `bytes` in reads of `size` the way a socket reader does: through one reused buffer where bodyRoom allows. */
+  function feedLikeReader(framer: RequestFramer, bytes: Buffer, size: number): { views: number } {
+    const shared = Buffer.alloc(size);
+    let views = 0;
+    for (let at = 0; at < bytes.length; at += size) {
+      const n = Math.min(size, bytes.length - at);
+      bytes.copy(shared, 0, at, at + n);
+      if (framer.bodyRoom >= n) {
+        views++;
+        framer.push(shared.subarray(0, n));
+      } else {
+        framer.push(Buffer.from(shared.subarray(0, n)));
+      }
+      // The next read overwrites the buffer, as the shared read buffer is.
+      shared.fill(0x21);
+    }
+    return { views };
+  }
+
+  test("is gathered into a buffer of its own and taken from a reused read buffer without a copy", () => {
+    const body = Buffer.alloc(1_000_000);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7 + (i >> 9)) & 0xff;
+    const head = Buffer.from(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n`);
+    const next = Buffer.from("GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+    const got: Buffer[] = [];
+    const framer = new RequestFramer(
+      { onRequestStart: () => true, onRequest: (b) => got.push(b) > 0, onError: assert.fail },
+      limits,
+    );
+    const { views } = feedLikeReader(framer, Buffer.concat([head, body, next]), 64 * 1024);
+    assert.equal(got.length, 2);
+    assert.ok(got[0]!.equals(Buffer.concat([head, body])), "the request's bytes differ from what was sent");
+    assert.ok(got[1]!.equals(next));
+    // After the first quarter, every read but the last (which holds the next request too) went straight in.
+    assert.ok(views >= 10, `only ${views} reads went straight into the body`);
+    assert.equal(framer.bodyRoom, 0);
+  });
+
+  test("gets its buffer only once a quarter of it has come", () => {
+    const framer = new RequestFramer(
+      { onRequestStart: () => true, onRequest: () => true, onError: assert.fail },
+      limits,
+    );
+    const head = Buffer.from("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4000000\r\n\r\n");
+    framer.push(head);
+    framer.push(Buffer.alloc(900_000));
+    assert.equal(framer.bodyRoom, 0, "reserved 4 MB for 0.9 MB sent");
+    framer.push(Buffer.alloc(200_000 - head.length));
+    assert.equal(framer.bodyRoom, 2_900_000 + head.length);
+    framer.stop();
+    assert.equal(framer.bodyRoom, 0);
+  });
+
+  test("a chunked body never takes a reused buffer", () => {
+    const framer = new RequestFramer(
+      { onRequestStart: () => true, onRequest: () => true, onError: assert.fail },
+      limits,
+    );
+    framer.push(Buffer.from("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n"));
+    framer.push(Buffer.alloc(0x80000));
+    assert.equal(framer.bodyRoom, 0);
+  });
+});
