@@ -34,7 +34,8 @@ function config(workers: number): ListenerConfig {
     timeoutMs: -1,
     port: 0,
     bindMode: 0,
-    limits: resolveLimits({ workers, module: HANDLERS }, "test"),
+    // Not the default keep-alive time-out: the context in a worker must carry the listener's own.
+    limits: resolveLimits({ workers, module: HANDLERS, keepAliveTimeoutMs: 7000 }, "test"),
     where: "test",
   };
 }
@@ -105,7 +106,7 @@ describe("worker pool", () => {
         remoteAddress: "127.0.0.1",
         remotePort: 4242,
         draining: false,
-        keepAliveTimeoutMs: 5000,
+        keepAliveTimeoutMs: 7000,
         aborted: false,
         sameContext: true,
       });
