@@ -6,6 +6,7 @@
  */
 
 import type { ResponseData } from "./callback-runner.js";
+import { REQUEST_FLAGS } from "./framer.js";
 
 /** What a callback learns about its request besides the bytes. */
 export interface CallbackContext {
@@ -35,6 +36,12 @@ export interface CallbackContext {
    * before the listener closes it.
    */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * The request's HTTP version. An HTTP/1.0 connection stays open only when
+   * the request asked for it and the response says `Connection: keep-alive`
+   * (RFC 9112 9.3); the response helpers say it then.
+   */
+  readonly httpVersion: "1.0" | "1.1";
 }
 
 /** What the listener knows that a context reports. */
@@ -118,6 +125,10 @@ class RequestContext implements CallbackContext {
   get keepAliveTimeoutMs(): number {
     return this.#exchange.host.keepAliveTimeoutMs;
   }
+
+  get httpVersion(): "1.0" | "1.1" {
+    return this.#exchange.httpVersion;
+  }
 }
 
 export class Exchange {
@@ -148,6 +159,11 @@ export class Exchange {
     this.bytes = bytes;
     this.flags = flags;
     this.host = host;
+  }
+
+  /** The request's HTTP version (CallbackContext.httpVersion). */
+  get httpVersion(): "1.0" | "1.1" {
+    return this.flags & REQUEST_FLAGS.HTTP10 ? "1.0" : "1.1";
   }
 
   get ref(): RequestRef {

@@ -103,7 +103,8 @@ export interface ResponseInit {
   /**
    * The callback's context: when the connection closes after this response
    * (context.willClose), `Connection: close` is added; otherwise
-   * `Keep-Alive: timeout=<seconds>` of context.keepAliveTimeoutMs.
+   * `Keep-Alive: timeout=<seconds>` of context.keepAliveTimeoutMs, after
+   * `Connection: keep-alive` for an HTTP/1.0 request.
    */
   context?: CallbackContext;
   /** Add `Connection: close`. */
@@ -118,7 +119,9 @@ export interface ResponseInit {
  * `Connection: close` when asked, or when the context says the connection
  * closes after this response (the request asked for it, or the listener drains);
  * given a context that keeps the connection open, `Keep-Alive: timeout=` with
- * the whole seconds the listener keeps it idle (as Node's http server says it).
+ * the whole seconds the listener keeps it idle (as Node's http server says it),
+ * after `Connection: keep-alive` when the request is HTTP/1.0 (which keeps the
+ * connection only then).
  * With `head`, the body is left out but its Content-Length stays (a HEAD answer).
  * @throws CallbackHttpError ERR_ARG_TYPE for a status that is not 3 digits, a
  * header holding a line break, or a body on a 1xx, 204 or 304 response.
@@ -160,9 +163,11 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
   const context = init.context;
   if (init.close || context?.willClose || context?.draining) {
     if (!hasConnection) head += "Connection: close\r\n";
-  } else if (!hasConnection && !hasKeepAlive && context && context.keepAliveTimeoutMs > 0) {
+  } else if (!hasConnection && context && context.keepAliveTimeoutMs > 0) {
+    // HTTP/1.0 keeps a connection only when the response says so too (RFC 9112 9.3).
+    if (context.httpVersion === "1.0") head += "Connection: keep-alive\r\n";
     // A client that reuses an idle connection past this risks a reset: undici, for one, stops before it.
-    head += `Keep-Alive: timeout=${Math.floor(context.keepAliveTimeoutMs / 1000)}\r\n`;
+    if (!hasKeepAlive) head += `Keep-Alive: timeout=${Math.floor(context.keepAliveTimeoutMs / 1000)}\r\n`;
   }
   head += "\r\n";
   if (body.length === 0 || init.head) return Buffer.from(head, "latin1");

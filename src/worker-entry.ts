@@ -23,6 +23,7 @@ class WorkerContext implements CallbackContext {
   readonly listenerId: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly httpVersion: "1.0" | "1.1";
   readonly #lastOnConnection: boolean;
   #abort: AbortController | null = null;
 
@@ -30,6 +31,7 @@ class WorkerContext implements CallbackContext {
     this.listenerId = msg.listenerId;
     this.remoteAddress = msg.remoteAddress;
     this.remotePort = msg.remotePort;
+    this.httpVersion = msg.httpVersion;
     this.#lastOnConnection = msg.lastOnConnection;
   }
 

@@ -67,6 +67,8 @@ export type ToWorker =
       readonly remotePort: number;
       /** No request is read after this one on its connection (with RouteClose, CallbackContext.willClose). */
       readonly lastOnConnection: boolean;
+      /** CallbackContext.httpVersion. */
+      readonly httpVersion: "1.0" | "1.1";
     }
   /** The request's signal fired on the main thread (its connection was lost, or Close). */
   | { readonly type: "abort"; readonly id: number; readonly name: string; readonly message: string };
@@ -303,6 +305,7 @@ export class WorkerPool implements CallbackRunner {
       remoteAddress: host.remoteAddress(),
       remotePort: host.remotePort(),
       lastOnConnection: ex.lastOnConnection,
+      httpVersion: ex.httpVersion,
     };
     worker.thread.postMessage(message, [copy.buffer]);
     return job;

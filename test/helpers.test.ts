@@ -74,6 +74,7 @@ describe("buildResponse", () => {
       draining: true,
       willClose: true,
       keepAliveTimeoutMs: 5000,
+      httpVersion: "1.1" as const,
     };
     assert.equal(
       textResponse(200, "x", context).toString(),
@@ -82,7 +83,7 @@ describe("buildResponse", () => {
   });
 
   test("advertises the keep-alive time-out in whole seconds when the connection stays open", () => {
-    const context = (keepAliveTimeoutMs: number, willClose = false) => ({
+    const context = (keepAliveTimeoutMs: number, willClose = false, httpVersion: "1.0" | "1.1" = "1.1") => ({
       listenerId: 1,
       remoteAddress: "",
       remotePort: 0,
@@ -90,6 +91,7 @@ describe("buildResponse", () => {
       draining: false,
       willClose,
       keepAliveTimeoutMs,
+      httpVersion,
     });
     const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n";
     assert.equal(textResponse(200, "x", context(5000)).toString(), `${HEAD}Keep-Alive: timeout=5\r\n\r\nx`);
@@ -98,6 +100,12 @@ describe("buildResponse", () => {
     assert.equal(textResponse(200, "x", context(500)).toString(), `${HEAD}Keep-Alive: timeout=0\r\n\r\nx`);
     assert.equal(textResponse(200, "x", context(5000, true)).toString(), `${HEAD}Connection: close\r\n\r\nx`);
     assert.equal(textResponse(200, "x").toString(), `${HEAD}\r\nx`);
+    // An HTTP/1.0 request that asked to keep the connection: only a response that says so too keeps it.
+    assert.equal(
+      textResponse(200, "x", context(5000, false, "1.0")).toString(),
+      `${HEAD}Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nx`,
+    );
+    assert.equal(textResponse(200, "x", context(5000, true, "1.0")).toString(), `${HEAD}Connection: close\r\n\r\nx`);
     // A Keep-Alive or Connection header of the caller's own is left as the only one.
     assert.equal(
       buildResponse({ headers: { "keep-alive": "timeout=9" }, context: context(5000) }).toString(),

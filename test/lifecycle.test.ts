@@ -444,13 +444,14 @@ describe("callback results and time limit", () => {
     await callbackhttp.Close(lid);
   });
 
-  test("the helpers tell the client how long an idle connection stays open, and only when it does", async () => {
+  test("the helpers tell the client how long an idle connection stays open, and only when it does", async (t) => {
     const seen: number[] = [];
     callback("KeepAliveHint", (_r, ctx) => {
       seen.push(ctx.keepAliveTimeoutMs);
       return textResponse(200, "x", ctx);
     });
     const lid = await callbackhttp.Open("KeepAliveHint", -1, 0, 0, { keepAliveTimeoutMs: 2500 });
+    t.after(() => callbackhttp.Close(lid));
     const url = `http://127.0.0.1:${callbackhttp.Port(lid)}/`;
     const kept = await fetch(url);
     assert.equal(await kept.text(), "x");
@@ -461,15 +462,30 @@ describe("callback results and time limit", () => {
     assert.equal(closing.headers.get("keep-alive"), null);
     assert.equal(closing.headers.get("connection"), "close");
     assert.deepEqual(seen, [2500, 2500]);
-    await callbackhttp.Close(lid);
     // Keep-alive off: every connection closes, and the response says so instead.
     const off = await callbackhttp.Open("KeepAliveHint", -1, 0, 0, { keepAliveTimeoutMs: 0 });
+    t.after(() => callbackhttp.Close(off));
     const { data, closed } = await sendRaw(callbackhttp.Port(off), [GET]);
     assert.ok(closed);
     assert.match(data.toString("latin1"), /\r\nConnection: close\r\n\r\nx$/);
     assert.doesNotMatch(data.toString("latin1"), /Keep-Alive/i);
     assert.equal(seen.at(-1), 0);
-    await callbackhttp.Close(off);
+  });
+
+  test("an HTTP/1.0 client that asks to keep the connection keeps it when a helper answers", async (t) => {
+    callback("Http10", (ref, ctx) => textResponse(200, `${ctx.httpVersion} ${ref.value.length}`, ctx));
+    const lid = await callbackhttp.Open("Http10", -1, 0);
+    t.after(() => callbackhttp.Close(lid));
+    const ask = "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    // ApacheBench's -k sends its requests like this, one after the other on one connection.
+    const two = await sendRaw(callbackhttp.Port(lid), [ask, ask], { gapMs: 100, timeoutMs: 400 });
+    const text = two.data.toString("latin1");
+    assert.equal(text.match(/Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n1\.0 43/g)?.length, 2, text);
+    assert.equal(two.closed, false);
+    // Without the request asking, HTTP/1.0 closes after one response, and the response says so.
+    const one = await sendRaw(callbackhttp.Port(lid), ["GET /a HTTP/1.0\r\n\r\n", ask], { gapMs: 100 });
+    assert.match(one.data.toString("latin1"), /^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n\r\n1\.0 19$/);
+    assert.ok(one.closed);
   });
 
   test("Open takes a function in place of a name; RouteCallback returns its name", async () => {

@@ -107,6 +107,7 @@ describe("worker pool", () => {
         remotePort: 4242,
         draining: false,
         keepAliveTimeoutMs: 7000,
+        httpVersion: "1.1",
         aborted: false,
         sameContext: true,
       });

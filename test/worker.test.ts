@@ -99,6 +99,7 @@ describe("worker mode: requests and responses", () => {
       remotePort: localPort,
       draining: false,
       keepAliveTimeoutMs: 5000,
+      httpVersion: "1.1",
       aborted: false,
       sameContext: true,
     });
