@@ -484,7 +484,7 @@ describe("callback results and time limit", () => {
     assert.equal(two.closed, false);
     // Without the request asking, HTTP/1.0 closes after one response, and the response says so.
     const one = await sendRaw(callbackhttp.Port(lid), ["GET /a HTTP/1.0\r\n\r\n", ask], { gapMs: 100 });
-    assert.match(one.data.toString("latin1"), /^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n\r\n1\.0 19$/);
+    assert.match(one.data.toString("latin1"), /^HTTP\/1\.1 200 OK\r\n[\s\S]*Connection: close\r\n\r\n1\.0 19$/);
     assert.ok(one.closed);
   });
 
