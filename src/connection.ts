@@ -397,6 +397,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#owner.idleList.remove(this);
     const counters = this.#counters;
     this.#dropPartial();
+    // What the framer holds of an unfinished request (a large body's buffer, say) goes now, not when a callback still running settles.
+    this.#framer?.stop();
     const unwritten = this.#unwritten + this.#outCount;
     this.#unwritten = 0;
     this.#outCount = 0;

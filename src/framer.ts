@@ -112,6 +112,8 @@ export class RequestFramer {
   #idleCr = false;
   /** Earlier chunks' pieces of the unfinished request (made only when a request spans reads). */
   #parts: Buffer[] | null = null;
+  /** Bytes in #parts, kept as they come: adding them up again at every read would cost the square of the reads. */
+  #partsBytes = 0;
   /**
    * The whole request's bytes, once its Content-Length body is known to span
    * reads and enough of it has come (see RESERVE_RATIO): later body bytes are
@@ -177,6 +179,7 @@ export class RequestFramer {
     this.#state = IDLE;
     this.#idleCr = false;
     this.#parts = null;
+    this.#partsBytes = 0;
     this.#whole = null;
     this.#line = null;
     this.#lineBytes = 0;
@@ -187,6 +190,7 @@ export class RequestFramer {
   stop(): void {
     this.#state = STOPPED;
     this.#parts = null;
+    this.#partsBytes = 0;
     this.#whole = null;
     this.#line = null;
   }
@@ -283,6 +287,7 @@ export class RequestFramer {
     }
     if (this.inRequest && start >= 0 && start < len && this.#whole === null) {
       (this.#parts ??= []).push(chunk.subarray(start));
+      this.#partsBytes += len - start;
       if (this.#state === BODY) this.#reserve();
     }
   }
@@ -296,8 +301,7 @@ export class RequestFramer {
    */
   #reserve(): void {
     const parts = this.#parts!;
-    let received = 0;
-    for (const part of parts) received += part.length;
+    const received = this.#partsBytes;
     const total = received + this.#remaining;
     if (received * RESERVE_RATIO < total) return;
     let whole: Buffer;
@@ -311,6 +315,7 @@ export class RequestFramer {
     this.#whole = whole;
     this.#filled = at;
     this.#parts = null;
+    this.#partsBytes = 0;
   }
 
   #begin(): void {
@@ -340,8 +345,9 @@ export class RequestFramer {
       bytes = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
     } else {
       this.#parts.push(chunk.subarray(0, end));
-      bytes = Buffer.concat(this.#parts);
+      bytes = Buffer.concat(this.#parts, this.#partsBytes + end);
       this.#parts = null;
+      this.#partsBytes = 0;
     }
     const flags = this.#flags;
     this.#state = IDLE;

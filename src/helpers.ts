@@ -102,9 +102,9 @@ export interface ResponseInit {
   body?: string | Uint8Array;
   /**
    * The callback's context: when the connection closes after this response
-   * (context.willClose), `Connection: close` is added; otherwise
-   * `Keep-Alive: timeout=<seconds>` of context.keepAliveTimeoutMs, after
-   * `Connection: keep-alive` for an HTTP/1.0 request.
+   * (context.willClose), `Connection: close` is added; otherwise, on a final
+   * response, `Keep-Alive: timeout=<seconds>` (context.keepAliveTimeoutMs less
+   * a second), after `Connection: keep-alive` for an HTTP/1.0 request.
    */
   context?: CallbackContext;
   /** Add `Connection: close`. */
@@ -118,9 +118,10 @@ export interface ResponseInit {
  * Content-Length for the body (unless a header sets one, or Transfer-Encoding),
  * `Connection: close` when asked, or when the context says the connection
  * closes after this response (the request asked for it, or the listener drains);
- * given a context that keeps the connection open, `Keep-Alive: timeout=` with
- * the whole seconds the listener keeps it idle (as Node's http server says it),
- * after `Connection: keep-alive` when the request is HTTP/1.0 (which keeps the
+ * given a context that keeps the connection open, on a final response,
+ * `Keep-Alive: timeout=` with the whole seconds the listener keeps it idle,
+ * less one (as Node's http server says it, with a margin), after
+ * `Connection: keep-alive` when the request is HTTP/1.0 (which keeps the
  * connection only then).
  * With `head`, the body is left out but its Content-Length stays (a HEAD answer).
  * @throws CallbackHttpError ERR_ARG_TYPE for a status that is not 3 digits, a
@@ -163,11 +164,10 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
   const context = init.context;
   if (init.close || context?.willClose || context?.draining) {
     if (!hasConnection) head += "Connection: close\r\n";
-  } else if (!hasConnection && context && context.keepAliveTimeoutMs > 0) {
+  } else if (!hasConnection && context && context.keepAliveTimeoutMs > 0 && status >= 200) {
     // HTTP/1.0 keeps a connection only when the response says so too (RFC 9112 9.3).
     if (context.httpVersion === "1.0") head += "Connection: keep-alive\r\n";
-    // A client that reuses an idle connection past this risks a reset: undici, for one, stops before it.
-    if (!hasKeepAlive) head += `Keep-Alive: timeout=${Math.floor(context.keepAliveTimeoutMs / 1000)}\r\n`;
+    if (!hasKeepAlive) head += `Keep-Alive: timeout=${keepAliveHintSeconds(context.keepAliveTimeoutMs)}\r\n`;
   }
   head += "\r\n";
   if (body.length === 0 || init.head) return Buffer.from(head, "latin1");
@@ -187,6 +187,17 @@ export function jsonResponse(status: number, value: unknown, context?: CallbackC
     body: JSON.stringify(value),
     context,
   });
+}
+
+/**
+ * The idle time a response advertises: a whole second less than the listener
+ * keeps the connection, rounded down, so that a client that trusts it to the
+ * second still stops reusing the connection before the listener closes it
+ * (undici keeps 2 s more margin of its own; Node 26's http server instead keeps
+ * a connection a second longer than it advertises).
+ */
+function keepAliveHintSeconds(keepAliveTimeoutMs: number): number {
+  return Math.max(0, Math.floor((keepAliveTimeoutMs - 1000) / 1000));
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import diagnosticsChannel from "node:diagnostics_channel";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { HttpListener, jsonResponse, parseRequest, textResponse } from "../src/index.js";
@@ -94,8 +95,22 @@ describe("large uploads", () => {
     t.after(() => uploads.close());
     const url = `http://127.0.0.1:${uploads.port}/up`;
     const bodies = [3_000_000, 1_048_576, 700_001, 262_144, 65_537, 4096].map((n) => randomBytes(n));
-    const answers = await Promise.all(bodies.map(async (body) => (await fetch(url, { method: "POST", body })).text()));
+    // Connection: close, so that the uploads below cannot reuse these connections.
+    const upload = async (body: Buffer) =>
+      (await fetch(url, { method: "POST", body, headers: { connection: "close" } })).text();
+    const answers = await Promise.all(bodies.map(upload));
     assert.deepEqual(answers, bodies.map(digest));
+    // The same on net.Sockets, which the listener reads directly too: it uses them while connections are traced.
+    let sockets = 0;
+    const traced = () => sockets++;
+    diagnosticsChannel.subscribe("net.server.socket", traced);
+    try {
+      const some = bodies.slice(0, 3);
+      assert.deepEqual(await Promise.all(some.map(upload)), some.map(digest));
+      assert.equal(sockets, 3);
+    } finally {
+      diagnosticsChannel.unsubscribe("net.server.socket", traced);
+    }
     // The end of a body and the next request in one read: the body is whole, the next one framed after it.
     const body = randomBytes(300_000);
     const { data } = await sendRaw(

@@ -82,7 +82,7 @@ describe("buildResponse", () => {
     );
   });
 
-  test("advertises the keep-alive time-out in whole seconds when the connection stays open", () => {
+  test("advertises the keep-alive time-out, a second short, when the connection stays open", () => {
     const context = (keepAliveTimeoutMs: number, willClose = false, httpVersion: "1.0" | "1.1" = "1.1") => ({
       listenerId: 1,
       remoteAddress: "",
@@ -94,16 +94,22 @@ describe("buildResponse", () => {
       httpVersion,
     });
     const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n";
-    assert.equal(textResponse(200, "x", context(5000)).toString(), `${HEAD}Keep-Alive: timeout=5\r\n\r\nx`);
-    // Rounded down: the client should stop reusing the connection before the listener closes it.
-    assert.equal(textResponse(200, "x", context(1999)).toString(), `${HEAD}Keep-Alive: timeout=1\r\n\r\nx`);
+    // A second short and rounded down: a client that trusts it to the second stops before the listener closes.
+    assert.equal(textResponse(200, "x", context(5000)).toString(), `${HEAD}Keep-Alive: timeout=4\r\n\r\nx`);
+    assert.equal(textResponse(200, "x", context(6999)).toString(), `${HEAD}Keep-Alive: timeout=5\r\n\r\nx`);
+    assert.equal(textResponse(200, "x", context(1999)).toString(), `${HEAD}Keep-Alive: timeout=0\r\n\r\nx`);
     assert.equal(textResponse(200, "x", context(500)).toString(), `${HEAD}Keep-Alive: timeout=0\r\n\r\nx`);
+    // Not on an interim response.
+    assert.equal(
+      buildResponse({ status: 103, headers: { Link: "</a.css>" }, context: context(5000) }).toString(),
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n",
+    );
     assert.equal(textResponse(200, "x", context(5000, true)).toString(), `${HEAD}Connection: close\r\n\r\nx`);
     assert.equal(textResponse(200, "x").toString(), `${HEAD}\r\nx`);
     // An HTTP/1.0 request that asked to keep the connection: only a response that says so too keeps it.
     assert.equal(
       textResponse(200, "x", context(5000, false, "1.0")).toString(),
-      `${HEAD}Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nx`,
+      `${HEAD}Connection: keep-alive\r\nKeep-Alive: timeout=4\r\n\r\nx`,
     );
     assert.equal(textResponse(200, "x", context(5000, true, "1.0")).toString(), `${HEAD}Connection: close\r\n\r\nx`);
     // A Keep-Alive or Connection header of the caller's own is left as the only one.
