@@ -117,11 +117,10 @@ export class RequestFramer {
   /**
    * The whole request's bytes, once its Content-Length body is known to span
    * reads and enough of it has come (see RESERVE_RATIO): later body bytes are
-   * copied straight in, and it is the request when the body is complete.
+   * copied straight in (it is filled up to its length less #remaining), and
+   * it is the request when the body is complete.
    */
   #whole: Buffer | null = null;
-  /** Bytes of #whole filled so far. */
-  #filled = 0;
   /** Earlier chunks' pieces of the unfinished line (made only when a line spans reads). */
   #line: Buffer[] | null = null;
   #lineBytes = 0;
@@ -252,10 +251,7 @@ export class RequestFramer {
         case BODY:
         case CHUNK_DATA: {
           const take = Math.min(this.#remaining, len - pos);
-          if (this.#whole !== null) {
-            chunk.copy(this.#whole, this.#filled, pos, pos + take);
-            this.#filled += take;
-          }
+          if (this.#whole !== null) chunk.copy(this.#whole, this.#whole.length - this.#remaining, pos, pos + take);
           pos += take;
           this.#remaining -= take;
           if (this.#remaining === 0) this.#state = this.#state === BODY ? DONE : CHUNK_DATA_CR;
@@ -313,7 +309,6 @@ export class RequestFramer {
     let at = 0;
     for (const part of parts) at += part.copy(whole, at);
     this.#whole = whole;
-    this.#filled = at;
     this.#parts = null;
     this.#partsBytes = 0;
   }
