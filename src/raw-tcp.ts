@@ -17,7 +17,8 @@
  * writableLength, end (a shutdown once the queued writes are out), destroy,
  * and the peer's address, and reports to its sink what the socket's events
  * did: data, end of input, drain and close. Reads land in the buffer shared
- * by every direct socket (socket-reader.ts) and are copied out.
+ * by every direct socket and are copied out of it (deliverRead in
+ * socket-reader.ts).
  *
  * It relies on the internals described in stream-binding.ts, on the server's
  * `_handle` and its `onconnection`, and on the handle methods Node's net

@@ -22,7 +22,8 @@
  * which its own callback reads; so does this one (stream-binding.ts). A
  * direct socket's handle also reads into one buffer shared by all of them
  * (`useUserBuffer`, what net.Socket's documented `onread` option uses), and
- * each read is copied out of it at once (see sharedReadBuffer). The direct way
+ * each read is copied out of it at once, into a chunk of its own or into the
+ * request body it belongs to (see deliverRead). The direct way
  * is taken only when all of that is there as Node 20 to 26 have it (the binding's
  * state array and indexes, an `onread` shared by every socket,
  * `readStart`/`readStop`), on plain TCP (not TLS: see directHandle), when
