@@ -269,26 +269,45 @@ describe("raw TCP sockets", { skip: turnedOff, timeout: 60_000 }, () => {
     assert.equal(sink.text(), "last words");
   });
 
-  test("Close leaves no TCP handle of the listener behind, whatever state its connections were in", async () => {
+  test("Close closes every connection, whatever state it was in, and leaves no TCP handle behind", async (t) => {
     const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith("TCP")).length;
-    const before = tcpHandles();
+    // Earlier tests' sockets may still be closing: count from none.
+    await until(() => tcpHandles() === 0, "the earlier tests' TCP handles closed");
     const listener = await HttpListener.open({
       callback: (ref) =>
         Buffer.from(ref.value as Uint8Array).includes("GET /big")
           ? Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 8388608\r\n\r\n"), Buffer.alloc(8388608)])
           : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
     });
+    t.after(() => listener.close());
     const clients = await Promise.all(Array.from({ length: 6 }, () => open(listener.port)));
+    t.after(() => {
+      for (const c of clients) c.destroy();
+    });
+    // Each client records how its connection ended; none of them closes it.
+    const ended = clients.map(() => "");
+    clients.forEach((c, i) => {
+      c.on("end", () => {
+        ended[i] ||= "end";
+      });
+      c.on("error", (err: NodeJS.ErrnoException) => {
+        ended[i] ||= err.code ?? "error";
+      });
+    });
     clients[1]!.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n"); // answered, then idle
     clients[2]!.write("GET / HTTP/1.1\r\nHo"); // a partial request
     clients[3]!.pause();
     clients[3]!.write("GET /big HTTP/1.1\r\nHost: t\r\n\r\n"); // a large answer queued to a client that does not read
     clients[4]!.end("GET / HTTP/1.1\r\nHost: t\r\n\r\n"); // half-closed by the client
-    for (const c of clients) c.on("error", () => {});
+    // clients[0] and clients[5] never send anything.
     await until(() => listener.stats().requests === 3, "the three requests");
     await listener.close();
-    for (const c of clients) c.destroy();
-    await until(() => tcpHandles() === before, "every TCP handle closed", 1000);
+    // The listener's side of every connection is gone: each client learns it (an end, or a reset for
+    // the one whose answer was cut), and its socket closes without the client having closed it.
+    for (const c of clients) c.resume();
+    await until(() => clients.every((c) => c.destroyed), "every connection closed by the listener", 5000);
+    for (const [i, how] of ended.entries()) assert.match(how, /^(end|ECONNRESET|EPIPE)$/, `client ${i}: ${how}`);
+    await until(() => tcpHandles() === 0, "every TCP handle closed", 1000);
   });
 
   test("a reset by the peer closes the socket without an end", async (t) => {
