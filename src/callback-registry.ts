@@ -4,9 +4,11 @@
  * up and binds the function it finds then; declaring the name again changes
  * later Opens only.
  */
+
+import { isCallbackName } from "./callback-name.js";
 import type { RequestCallback } from "./callback-runner.js";
 import { CallbackHttpError, describe } from "./errors.js";
-import { checkCount, isCallbackName } from "./validate.js";
+import { checkCount } from "./validate.js";
 
 const callbacks = new Map<string, RequestCallback>();
 

@@ -5,13 +5,14 @@
  * the functions that wait return Promises, the others numbers or strings.
  */
 import { PROFILE_ROUTE_CONTROL, ROUTE_META, ROUTE_STATE } from "./asyncmeta.js";
+import { isCallbackName, nameOfFunction } from "./callback-name.js";
 import { findCallback } from "./callback-registry.js";
 import type { RequestCallback } from "./callback-runner.js";
 import { CallbackHttpError, describe } from "./errors.js";
 import { BIND_MODE, type HttpListener, LISTENER_STATE, openListener } from "./listener.js";
 import { findListener, openCount } from "./listener-registry.js";
 import { type ListenerOptionsInput, resolveLimits } from "./options.js";
-import { checkCount, checkIntegerType, checkRange, checkTimeoutRange, isCallbackName } from "./validate.js";
+import { checkCount, checkIntegerType, checkRange, checkTimeoutRange } from "./validate.js";
 
 const NS = "callbackhttp";
 
@@ -132,7 +133,7 @@ export const callbackhttp = Object.freeze({
     let name: string;
     if (typeof callbackName === "function") {
       callback = callbackName;
-      name = isCallbackName(callbackName.name) ? callbackName.name : "anonymous";
+      name = nameOfFunction(callbackName);
     } else {
       name = callbackName;
       const found = isCallbackName(name) && !workerMode ? findCallback(name) : undefined;

@@ -7,6 +7,7 @@
  */
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
+import { isCallbackName, nameOfFunction } from "./callback-name.js";
 import {
   type CallbackRunner,
   MainThreadRunner,
@@ -109,8 +110,9 @@ export class HttpListener implements ConnectionOwner {
     checkInteger(where, "timeoutMs", timeoutMs, "ERR_TIMEOUT_RANGE", -1, 2147483647);
     checkInteger(where, "port", port, "ERR_PORT_RANGE", 0, 65535);
     checkInteger(where, "bindMode", bindMode, "ERR_BIND_MODE", 0, 1);
-    const name = callbackName ?? (typeof callback === "string" ? callback : callback.name || "anonymous");
-    if (typeof name !== "string" || !/^[^\s=]+$/.test(name)) {
+    // Given, the name must be a valid one; by default it is the export's name, or the function's when valid.
+    const name = callbackName ?? (typeof callback === "string" ? callback : nameOfFunction(callback));
+    if (typeof name !== "string" || !isCallbackName(name)) {
       throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: callbackName ${describe(name)} is not a valid name`);
     }
     const limits = resolveLimits(rest, where);

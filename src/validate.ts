@@ -51,8 +51,3 @@ export function checkTimeoutRange(where: string, name: string, value: number): v
     );
   }
 }
-
-/** A callback name appears in Info: non-empty, without whitespace or "=". */
-export function isCallbackName(name: string): boolean {
-  return name.length > 0 && !/[\s=]/.test(name);
-}

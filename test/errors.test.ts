@@ -576,6 +576,28 @@ describe("HttpListener.open and the helpers raise the same class", () => {
       message: /"bogus"/,
     });
   });
+
+  test("HttpListener.open refuses an invalid callbackName it is given, not a function's own name", LIMIT, async () => {
+    await assert.rejects(HttpListener.open({ callback: () => 1, callbackName: "On Request" }), {
+      code: "ERR_ARG_TYPE",
+      message: /^HttpListener\.open: callbackName "On Request" is not a valid name/,
+    });
+    // A bound function is named "bound OnRequest": not a valid name, so the listener shows "anonymous", as Open does.
+    function OnRequest(): number {
+      return 1;
+    }
+    for (const [callback, shown] of [
+      [OnRequest.bind(null), "anonymous"],
+      [OnRequest, "OnRequest"],
+    ] as const) {
+      const listener = await HttpListener.open({ callback });
+      try {
+        assert.equal(listener.callbackName, shown);
+      } finally {
+        await listener.close();
+      }
+    }
+  });
 });
 
 test("every code of ERROR_CODES was raised above", () => {
