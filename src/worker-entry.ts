@@ -14,7 +14,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { invokeCallback, type RequestCallback, type ResponseData } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
-import { DRAINING, type FromWorker, type ToWorker, type WorkerSetup } from "./worker-pool.js";
+import { DRAINING, type FromWorker, type ThrownError, type ToWorker, type WorkerSetup } from "./worker-pool.js";
 
 type RunMessage = Extract<ToWorker, { type: "run" | "stage" }>;
 
@@ -159,8 +159,16 @@ async function start(): Promise<void> {
   try {
     mod = await import(moduleUrl);
   } catch (err) {
-    const e = err as { name?: string; message?: string };
-    post({ type: "failed", reason: `loading it failed: ${e?.name ?? "Error"}: ${e?.message ?? String(err)}` });
+    const e = err as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown } | null | undefined;
+    const name = typeof e?.name === "string" ? e.name : "Error";
+    const message = typeof e?.message === "string" ? e.message : String(err);
+    const error: ThrownError = {
+      name,
+      message,
+      ...(typeof e?.stack === "string" ? { stack: e.stack } : {}),
+      ...(typeof e?.code === "string" ? { code: e.code } : {}),
+    };
+    post({ type: "failed", reason: `loading it failed: ${name}: ${message}`, error });
     return;
   }
   const found = findExport(mod, exportName);

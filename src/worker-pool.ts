@@ -73,12 +73,29 @@ export type ToWorker =
   /** The request's signal fired on the main thread (its connection was lost, or Close). */
   | { readonly type: "abort"; readonly id: number; readonly name: string; readonly message: string };
 
+/** What a worker's module threw as it loaded, in plain fields: an Error's own `code` does not survive a structured clone. */
+export interface ThrownError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+}
+
+/** The main thread's copy of a worker's error, for ERR_THREAD's `cause`. */
+function rebuildError(thrown: ThrownError): Error {
+  const err = new Error(thrown.message);
+  err.name = thrown.name;
+  if (thrown.stack !== undefined) err.stack = thrown.stack;
+  if (thrown.code !== undefined) Object.assign(err, { code: thrown.code });
+  return err;
+}
+
 /** Worker → main thread. */
 export type FromWorker =
   /** The module loaded and exports the callback: requests may come. */
   | { readonly type: "ready" }
-  /** The module could not be loaded, or its export is not a function. */
-  | { readonly type: "failed"; readonly reason: string }
+  /** The module could not be loaded (`error`: what loading it threw), or its export is not a function. */
+  | { readonly type: "failed"; readonly reason: string; readonly error?: ThrownError }
   /** A callback finished: the raw response (transferred), a string response (copied), or null for a failure (500). */
   | { readonly type: "done"; readonly id: number; readonly response: ArrayBuffer | string | null };
 
@@ -165,6 +182,8 @@ class PoolWorker {
   /** Settles once the worker reported ready (true) or failed to start (false); see `failure`. */
   readonly started: Promise<boolean>;
   failure = "";
+  /** The error behind `failure`, when there was one (ERR_THREAD's cause). */
+  failureCause: Error | undefined = undefined;
   #onStarted!: (ok: boolean) => void;
 
   constructor(setup: Omit<WorkerSetup, "claim">, settings: WorkerPoolSettings) {
@@ -251,7 +270,11 @@ export class WorkerPool implements CallbackRunner {
     if (!ok) {
       const failed = workers.find((w) => w.failure !== "");
       await this.close();
-      throw new Error(failed ? failed.failure : `the module did not load within ${START_TIMEOUT_MS} ms`);
+      const cause = failed?.failureCause;
+      throw new Error(
+        failed ? failed.failure : `the module did not load within ${START_TIMEOUT_MS} ms`,
+        cause === undefined ? undefined : { cause },
+      );
     }
     this.#starting = false;
   }
@@ -445,7 +468,10 @@ export class WorkerPool implements CallbackRunner {
     w.thread.on("message", (msg: FromWorker) => this.#onMessage(w, msg));
     // Always listened to: an 'error' event without a listener would be thrown on the main thread.
     w.thread.on("error", (err: Error) => {
-      w.failure ||= `${err.name}: ${err.message}`;
+      if (w.failure === "") {
+        w.failure = `${err.name}: ${err.message}`;
+        w.failureCause = err;
+      }
     });
     w.thread.on("exit", (code: number) => {
       this.#lost(w, w.failure || `the worker exited with code ${code}`);
@@ -474,6 +500,7 @@ export class WorkerPool implements CallbackRunner {
       w.markReady();
     } else {
       w.failure = msg.reason;
+      if (msg.error !== undefined) w.failureCause = rebuildError(msg.error);
       this.#lost(w, msg.reason);
     }
   }
@@ -586,7 +613,7 @@ export async function startWorkerPool(
   try {
     await pool.started();
   } catch (err) {
-    throw fail((err as Error).message);
+    throw fail((err as Error).message, (err as Error).cause);
   }
   return pool;
 }

@@ -230,24 +230,49 @@ describe("worker mode: resource limits", () => {
 });
 
 describe("worker mode: start-up failures are ERR_THREAD and leave nothing behind", () => {
-  const cases: Array<[string, string, string, RegExp]> = [
+  /** What `err.cause` must be: what loading the module threw, with its code and stack; nothing when nothing threw. */
+  type CauseCheck = (cause: unknown) => void;
+  const noCause: CauseCheck = (cause) => assert.equal(cause, undefined);
+  const cases: Array<[string, string, string, RegExp, CauseCheck]> = [
     [
       "a missing module",
       "Handler",
       "./no/such/module.js",
       /loading it failed: .*(Cannot find module|ERR_MODULE_NOT_FOUND)/,
+      (cause) => {
+        assert.ok(cause instanceof Error, "a cause");
+        assert.equal((cause as Error & { code?: string }).code, "ERR_MODULE_NOT_FOUND");
+      },
     ],
-    ["a missing export", "NoSuchExport", HANDLERS.href, /exports no function named "NoSuchExport" \(found undefined\)/],
+    [
+      "a missing export",
+      "NoSuchExport",
+      HANDLERS.href,
+      /exports no function named "NoSuchExport" \(found undefined\)/,
+      noCause,
+    ],
     [
       "an export that is not a function",
       "NotAFunction",
       HANDLERS.href,
       /exports no function named "NotAFunction" \(found number\)/,
+      noCause,
     ],
-    ["a top-level throw", "Handler", THROWS_AT_LOAD.href, /loading it failed: Error: this module refuses to load/],
-    ["process.exit at load", "Handler", EXITS_AT_LOAD.href, /exited with code 3/],
+    [
+      "a top-level throw",
+      "Handler",
+      THROWS_AT_LOAD.href,
+      /loading it failed: Error: this module refuses to load/,
+      (cause) => {
+        assert.ok(cause instanceof Error, "a cause");
+        assert.equal(cause.message, "this module refuses to load");
+        // The worker's stack, which says where in the module it threw.
+        assert.ok(cause.stack?.includes(THROWS_AT_LOAD.href), cause.stack);
+      },
+    ],
+    ["process.exit at load", "Handler", EXITS_AT_LOAD.href, /exited with code 3/, noCause],
   ];
-  for (const [what, name, module, reason] of cases) {
+  for (const [what, name, module, reason, checkCause] of cases) {
     test(what, T, async () => {
       const before = callbackhttp.OpenCount();
       const port = await freePort();
@@ -259,6 +284,7 @@ describe("worker mode: start-up failures are ERR_THREAD and leave nothing behind
           assert.ok(err.message.includes(`callback "${name}"`), err.message);
           assert.ok(err.message.includes(`module ${JSON.stringify(module)}`), err.message);
           assert.match(err.message, reason);
+          checkCause(err.cause);
           return true;
         },
       );
