@@ -70,8 +70,12 @@ export function parseRequest(raw: Uint8Array | string): ParsedRequest {
   };
 }
 
-/** The data of a chunked body, without sizes, extensions and trailers (RFC 9112 7.1). */
-export function decodeChunked(bytes: Buffer): Buffer {
+/**
+ * The data of a chunked body, without sizes, extensions and trailers (RFC 9112 7.1).
+ * @throws CallbackHttpError ERR_ARG_TYPE when `body` is not bytes, or not a whole chunked body.
+ */
+export function decodeChunked(body: Uint8Array): Buffer {
+  const bytes = toBuffer(body, "decodeChunked", "a Uint8Array");
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {
@@ -202,8 +206,9 @@ function keepAliveHintSeconds(keepAliveTimeoutMs: number): number {
 
 const EMPTY = Buffer.alloc(0);
 
-function toBuffer(value: unknown, where: string): Buffer {
+/** `value` as a Buffer over the same bytes, or ERR_ARG_TYPE naming what `where` expects. */
+function toBuffer(value: unknown, where: string, expected = "a Uint8Array or a string"): Buffer {
   if (Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: expected a Uint8Array or a string, got ${describe(value)}`);
+  throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: expected ${expected}, got ${describe(value)}`);
 }

@@ -52,6 +52,25 @@ describe("parseRequest", () => {
     assert.equal(decodeChunked(Buffer.from("2 ;x=y\r\nhi\r\n0\r\n\r\n")).toString(), "hi");
   });
 
+  test("decodeChunked takes any Uint8Array, and names what it got otherwise", () => {
+    const plain = new TextEncoder().encode("3\r\nabc\r\n0\r\n\r\n");
+    assert.equal(plain instanceof Buffer, false);
+    assert.equal(decodeChunked(plain).toString(), "abc");
+    for (const [bad, shown] of [
+      [123, "123"],
+      [null, "null"],
+      ["3\r\nabc\r\n0\r\n\r\n", '"3'],
+    ] as const) {
+      assert.throws(() => decodeChunked(bad as never), {
+        name: "CallbackHttpError",
+        code: "ERR_ARG_TYPE",
+        message: new RegExp(
+          `^decodeChunked: expected a Uint8Array, got ${shown.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`,
+        ),
+      });
+    }
+  });
+
   test("refuses bytes without a request head", () => {
     assert.throws(() => parseRequest("GET / HTTP/1.1\r\n"), CallbackHttpError);
   });
