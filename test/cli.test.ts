@@ -51,6 +51,28 @@ test("demo: prints the bound port, serves its routes, and drains on SIGTERM with
   assert.match(stderr(), /SIGTERM, draining/);
 });
 
+test("serve: a request in flight at SIGTERM is answered before the process exits 0", async (t) => {
+  const module = fileURLToPath(new URL("./fixtures/cli-handlers.js", import.meta.url));
+  const { child, base, stderr } = await start(["serve", "--module", module, "--callback", "Slow", "--port", "0"]);
+  t.after(() => child.kill("SIGKILL"));
+  let out = "";
+  const started = new Promise<void>((resolve) => {
+    child.stdout!.on("data", (d) => {
+      out += d;
+      if (out.includes("started\n")) resolve();
+    });
+  });
+  const answer = fetch(`${base}/slow?ms=400`).then(async (r) => ({ status: r.status, body: await r.text() }));
+  await started;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  // The answer comes after the signal: the process drained instead of exiting at once.
+  assert.deepEqual(await answer, { status: 200, body: "slow done" });
+  const [code] = await exited;
+  assert.equal(code, 0);
+  assert.match(stderr(), /SIGTERM, draining/);
+});
+
 test("a usage error exits 2 with the help text", async () => {
   const child = spawn(process.execPath, [CLI, "demo", "--port", "eighty"], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
