@@ -123,13 +123,7 @@ describe("time-outs", () => {
     });
   });
 
-  test("a connection that never sends a byte is closed after keepAliveTimeoutMs", async () => {
-    await withListener({ keepAliveTimeoutMs: 100 }, async (l) => {
-      const r = await sendRaw(l.port, [], { timeoutMs: 3000 });
-      assert.equal(r.data.length, 0);
-      assert.ok(r.closed);
-    });
-  });
+  // A connection that never sends a byte: test/error-docs.test.ts, with what docs/options.md says of it.
 });
 
 describe("connection limits", () => {

@@ -177,6 +177,16 @@ describe("raw TCP sockets", { skip: turnedOff, timeout: 60_000 }, () => {
     assert.equal(called, false);
     await until(() => called, "the write callback");
     await until(() => reply.text() === "one", "the bytes at the client");
+    // More than the kernel's buffers hold, to a client that does not read: the callback waits for it.
+    client.pause();
+    let bigDone = false;
+    socket.write(Buffer.alloc(16 * 1024 * 1024, 0x62), () => {
+      bigDone = true;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(bigDone, false, "the callback came while most of the bytes were still queued");
+    client.resume();
+    await until(() => bigDone, "the write callback once the client read", 20_000);
   });
 
   test("a client that does not read: writes queue, write() says so, and drain follows once it reads", async (t) => {
