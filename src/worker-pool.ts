@@ -148,7 +148,7 @@ function startThread(options: WorkerOptions): Worker {
   }
 }
 
-/** Extra settings of a pool that the listener options do not (yet) carry. */
+/** Settings of every worker of a pool, beyond what it runs (from the listener option workerResourceLimits). */
 export interface WorkerPoolSettings {
   /** Passed to every `new Worker()`: a worker that crosses them dies and is replaced. */
   resourceLimits?: ResourceLimits;
