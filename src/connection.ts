@@ -53,22 +53,12 @@ const LINGER_MS = 2000;
 /** Stop reading while this many requests wait on one connection (pipelining flood). */
 const MAX_QUEUED_PER_CONNECTION = 64;
 
-/**
- * Bits of Connection.#bits: its yes/no states, in one field (an idle connection
- * is mostly its fields), read and set with #has and #set. Not private accessors:
- * V8 (Node 20 and 26) calls its runtime for a private getter or setter, and a
- * request goes through some twenty of these.
- */
-/** The framer holds a started, unfinished request (counted pending and active). */
+/** Bits of Connection.#bits: its yes/no states, in one field (an idle connection is mostly its fields). */
 const PARTIAL = 1;
-/** No more requests will be read: close once the queue is answered. */
 const CLOSE_AFTER = 2;
-/** The socket was ended (#end): the last answer is going out, then the linger. */
 const ENDING = 4;
 const CLOSED = 8;
-/** #pump is running: a settle during it must not start another. */
 const PUMPING = 16;
-/** The next request waits for a concurrency slot; the listener calls resume(). */
 const WAITING_SLOT = 32;
 const READ_PAUSED = 64;
 /** After the last answer: every byte of it is with the kernel and the FIN is sent. */
@@ -188,13 +178,69 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#bits = on ? this.#bits | bit : this.#bits & ~bit;
   }
 
+  /** The framer holds a started, unfinished request (counted pending and active). */
+  get #partial(): boolean {
+    return this.#has(PARTIAL);
+  }
+  set #partial(on: boolean) {
+    this.#set(PARTIAL, on);
+  }
+
+  /** No more requests will be read: close once the queue is answered. */
+  get #closeAfter(): boolean {
+    return this.#has(CLOSE_AFTER);
+  }
+  set #closeAfter(on: boolean) {
+    this.#set(CLOSE_AFTER, on);
+  }
+
+  get #ending(): boolean {
+    return this.#has(ENDING);
+  }
+  set #ending(on: boolean) {
+    this.#set(ENDING, on);
+  }
+
+  get #closed(): boolean {
+    return this.#has(CLOSED);
+  }
+  set #closed(on: boolean) {
+    this.#set(CLOSED, on);
+  }
+
+  get #pumping(): boolean {
+    return this.#has(PUMPING);
+  }
+  set #pumping(on: boolean) {
+    this.#set(PUMPING, on);
+  }
+
+  /** The next request waits for a concurrency slot; the listener calls resume(). */
+  get #waitingSlot(): boolean {
+    return this.#has(WAITING_SLOT);
+  }
+  set #waitingSlot(on: boolean) {
+    this.#set(WAITING_SLOT, on);
+  }
+
+  get #readPaused(): boolean {
+    return this.#has(READ_PAUSED);
+  }
+  set #readPaused(on: boolean) {
+    this.#set(READ_PAUSED, on);
+  }
+
+  get #counters(): RequestCounters {
+    return this.#owner.counters;
+  }
+
   /** Nothing in flight and nothing arriving. */
   get idle(): boolean {
-    return !this.#has(PARTIAL) && this.#head === null && this.#unwritten === 0 && this.#outCount === 0;
+    return !this.#partial && this.#head === null && this.#unwritten === 0 && this.#outCount === 0;
   }
 
   /** Requests in hand: the head and those behind it. */
-  #queuedCount(): number {
+  get #queued(): number {
     return this.#head === null ? 0 : 1 + (this.#behind?.length ?? 0);
   }
 
@@ -219,21 +265,21 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   onRequestStart(): boolean {
     // Only a request ends idleness: empty lines before a request line do not renew the idle time.
     if (this.idleSince >= 0) this.#owner.idleList.remove(this);
-    this.#owner.counters.active++;
+    this.#counters.active++;
     if (this.#owner.draining) {
       // A request begun after RouteClose is answered 503 in its turn, then the connection closes.
       this.#reject(503);
       return false;
     }
-    this.#owner.counters.pending++;
-    this.#set(PARTIAL, true);
+    this.#counters.pending++;
+    this.#partial = true;
     this.#requestStartedAt = -1;
     return true;
   }
 
   onRequest(bytes: Buffer, flags: number): boolean {
-    this.#set(PARTIAL, false);
-    const counters = this.#owner.counters;
+    this.#partial = false;
+    const counters = this.#counters;
     counters.pending--;
     counters.queued++;
     counters.requests++;
@@ -249,20 +295,20 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       this.#owner.limits.keepAliveTimeoutMs === 0
     ) {
       ex.lastOnConnection = true;
-      this.#set(CLOSE_AFTER, true);
+      this.#closeAfter = true;
       return false;
     }
     return true;
   }
 
   onError(status: number): void {
-    if (this.#has(PARTIAL)) {
-      this.#set(PARTIAL, false);
-      this.#owner.counters.pending--;
+    if (this.#partial) {
+      this.#partial = false;
+      this.#counters.pending--;
     } else {
-      this.#owner.counters.active++;
+      this.#counters.active++;
     }
-    this.#owner.counters.rejected++;
+    this.#counters.rejected++;
     this.#reject(status);
   }
 
@@ -272,7 +318,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     ex.state = EXCHANGE_STATE.REJECTED;
     ex.status = status;
     this.#enqueue(ex);
-    this.#set(CLOSE_AFTER, true);
+    this.#closeAfter = true;
   }
 
   // ---- socket events -------------------------------------------------------
@@ -285,11 +331,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** @internal ChunkSink (a chunk no longer than bodyRoom may be a view of a reused buffer: the framer copies it). */
   handleData(chunk: Buffer): void {
     // After the last answer, input is read only to be discarded (see LINGER_MS).
-    if (this.#has(CLOSE_AFTER) || this.#has(ENDING)) return;
+    if (this.#closeAfter || this.#ending) return;
     const framer = (this.#framer ??= this.#owner.takeFramer(this));
     framer.push(chunk);
     // A request left unfinished by this read is timed from now (one clock read per such request).
-    if (this.#has(PARTIAL) && this.#requestStartedAt < 0) {
+    if (this.#partial && this.#requestStartedAt < 0) {
       this.#requestStartedAt = nowMs();
       this.#arm(this.#deadline());
     }
@@ -299,13 +345,12 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       this.#framer = null;
       this.#owner.releaseFramer(framer);
     }
-    if (!this.#has(READ_PAUSED) && this.#behind !== null && this.#queuedCount() >= MAX_QUEUED_PER_CONNECTION)
-      this.#pauseReading();
+    if (!this.#readPaused && this.#behind !== null && this.#queued >= MAX_QUEUED_PER_CONNECTION) this.#pauseReading();
   }
 
   /** @internal */
   handleEnd(): void {
-    if (this.#has(ENDING)) {
+    if (this.#ending) {
       // The answer still being written goes out first (the socket is half-open): then handleFinish closes.
       if (this.#has(FINISHED) || this.#socket.writableLength === 0) this.#socket.destroy();
       else this.#set(PEER_ENDED, true);
@@ -314,7 +359,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     // The client will send no more: an unfinished request can never complete.
     this.#dropPartial();
     this.#framer?.stop();
-    this.#set(CLOSE_AFTER, true);
+    this.#closeAfter = true;
     this.#finishIfDone();
   }
 
@@ -324,7 +369,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
    * linger starts over from now, or ends if the client has closed its side.
    */
   handleFinish(): void {
-    if (this.#has(CLOSED)) return;
+    if (this.#closed) return;
     this.#set(FINISHED, true);
     if (this.#unwritten > 0) {
       this.#marked = 0;
@@ -340,17 +385,17 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   /** @internal */
   handleDrain(): void {
-    if (this.#has(READ_PAUSED) && this.#queuedCount() < MAX_QUEUED_PER_CONNECTION) this.#resumeReading();
+    if (this.#readPaused && this.#queued < MAX_QUEUED_PER_CONNECTION) this.#resumeReading();
   }
 
   /** @internal */
   handleClose(): void {
-    if (this.#has(CLOSED)) return;
-    this.#set(CLOSED, true);
+    if (this.#closed) return;
+    this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#owner.idleList.remove(this);
-    const counters = this.#owner.counters;
+    const counters = this.#counters;
     this.#dropPartial();
     // What the framer holds of an unfinished request (a large body's buffer, say) goes now, not when a callback still running settles.
     this.#framer?.stop();
@@ -377,20 +422,16 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
    */
   #written(n: number): void {
     this.#unwritten -= n;
-    this.#owner.counters.endActive(n);
-    if (
-      this.#has(READ_PAUSED) &&
-      this.#socket.writableLength === 0 &&
-      this.#queuedCount() < MAX_QUEUED_PER_CONNECTION
-    ) {
+    this.#counters.endActive(n);
+    if (this.#readPaused && this.#socket.writableLength === 0 && this.#queued < MAX_QUEUED_PER_CONNECTION) {
       this.#resumeReading();
     }
-    if (this.idle && !this.#has(ENDING) && !this.#has(CLOSE_AFTER)) this.#owner.idleList.add(this);
+    if (this.idle && !this.#ending && !this.#closeAfter) this.#owner.idleList.add(this);
   }
 
   #markerDone(generation: number): void {
     // A marker cancelled by destroy: the close accounts for what was unwritten.
-    if (this.#has(CLOSED) || this.#socket.destroyed || generation !== this.#markGeneration) return;
+    if (this.#closed || this.#socket.destroyed || generation !== this.#markGeneration) return;
     const n = this.#marked;
     this.#marked = 0;
     if (n > 0) this.#written(n);
@@ -401,7 +442,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #watchUnwritten(): void {
     const pending = this.#unwritten - this.#marked;
     // Once ending, the socket takes no more writes: handleFinish accounts for the rest.
-    if (pending === 0 || this.#marked > 0 || this.#has(CLOSED) || this.#has(ENDING)) return;
+    if (pending === 0 || this.#marked > 0 || this.#closed || this.#ending) return;
     if (this.#socket.writableLength === 0) {
       this.#written(pending);
       return;
@@ -416,35 +457,35 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   /** A callback of this connection finished (or timed out); its answer can go out. */
   settled(ex: Exchange): void {
-    if (this.#has(CLOSED)) {
-      if (ex.timedOut) this.#owner.counters.endRunning();
+    if (this.#closed) {
+      if (ex.timedOut) this.#counters.endRunning();
       ex.state = EXCHANGE_STATE.DROPPED;
-      this.#owner.counters.endActive(1);
+      this.#counters.endActive(1);
       return;
     }
-    if (this.#has(PUMPING)) return;
+    if (this.#pumping) return;
     this.#pump();
     this.#flush();
   }
 
   /** A concurrency slot is free for this connection's next request. */
   resume(): void {
-    this.#set(WAITING_SLOT, false);
-    if (this.#has(CLOSED)) return;
+    this.#waitingSlot = false;
+    if (this.#closed) return;
     this.#pump();
     this.#flush();
   }
 
   /** Answer what is in hand, in order; start the next request when the previous is answered. */
   #pump(): void {
-    if (this.#has(PUMPING)) return;
-    this.#set(PUMPING, true);
+    if (this.#pumping) return;
+    this.#pumping = true;
     for (let ex = this.#head; ex !== null; ex = this.#head) {
       const state = ex.state;
       if (state === EXCHANGE_STATE.QUEUED) {
-        if (this.#has(WAITING_SLOT)) break;
+        if (this.#waitingSlot) break;
         if (!this.#owner.start(ex, this)) {
-          this.#set(WAITING_SLOT, true);
+          this.#waitingSlot = true;
           break;
         }
         continue;
@@ -454,23 +495,19 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       if (state === EXCHANGE_STATE.READY) {
         this.#emit(ex.response!, ex.flags);
       } else {
-        if (ex.timedOut) this.#owner.counters.endRunning();
+        if (ex.timedOut) this.#counters.endRunning();
         this.#push(cannedResponse(ex.status));
         this.#outCount++;
         this.#stopReading();
       }
       ex.state = EXCHANGE_STATE.DROPPED;
     }
-    this.#set(PUMPING, false);
+    this.#pumping = false;
     if (this.#framer?.needsContinue && this.#head === null) {
       this.#framer.continueSent();
       this.#push(CONTINUE_RESPONSE);
     }
-    if (
-      this.#has(READ_PAUSED) &&
-      this.#queuedCount() < MAX_QUEUED_PER_CONNECTION &&
-      this.#socket.writableLength === 0
-    ) {
+    if (this.#readPaused && this.#queued < MAX_QUEUED_PER_CONNECTION && this.#socket.writableLength === 0) {
       this.#resumeReading();
     }
   }
@@ -503,7 +540,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   /** This response ends the connection: later requests, even complete ones, go unanswered. */
   #stopReading(): void {
-    this.#set(CLOSE_AFTER, true);
+    this.#closeAfter = true;
     this.#framer?.stop();
     this.#dropPartial();
     this.#dropWaiting();
@@ -524,30 +561,30 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       dropped += behind.length;
       this.#behind = null;
     }
-    if (dropped > 0) this.#owner.counters.endActive(dropped);
+    if (dropped > 0) this.#counters.endActive(dropped);
   }
 
   /** Mark `ex` dropped unless it is in its callback (true then: it stays). Staged ones were taken back before. */
   #drop(ex: Exchange): boolean {
     if (ex.state === EXCHANGE_STATE.RUNNING) return true;
-    if (ex.state === EXCHANGE_STATE.QUEUED) this.#owner.counters.queued--;
-    if (ex.timedOut) this.#owner.counters.endRunning();
+    if (ex.state === EXCHANGE_STATE.QUEUED) this.#counters.queued--;
+    if (ex.timedOut) this.#counters.endRunning();
     ex.state = EXCHANGE_STATE.DROPPED;
     return false;
   }
 
   #dropPartial(): void {
-    if (!this.#has(PARTIAL)) return;
-    this.#set(PARTIAL, false);
-    this.#owner.counters.pending--;
-    this.#owner.counters.endActive(1);
+    if (!this.#partial) return;
+    this.#partial = false;
+    this.#counters.pending--;
+    this.#counters.endActive(1);
   }
 
   /** Hand what was emitted to the socket, in one write. */
   #flush(): void {
     takeRunOf(this);
     const out = this.#out;
-    if (out !== null && !this.#has(CLOSED)) {
+    if (out !== null && !this.#closed) {
       const socket = this.#socket;
       const n = this.#outCount;
       this.#out = null;
@@ -572,7 +609,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   }
 
   #finishIfDone(): void {
-    if ((this.#has(CLOSE_AFTER) || this.#owner.draining) && this.#head === null && !this.#has(PARTIAL)) this.#end();
+    if ((this.#closeAfter || this.#owner.draining) && this.#head === null && !this.#partial) this.#end();
   }
 
   // ---- shutdown -------------------------------------------------------------
@@ -590,7 +627,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   /** Close: cut requests still arriving, answer queued ones 503, abort the running one. */
   forceClose(): void {
-    if (this.#has(CLOSED)) return;
+    if (this.#closed) return;
     this.#framer?.stop();
     this.#dropPartial();
     this.takeBackStaged();
@@ -606,7 +643,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** Close's answer to one request in hand: 503 if it waits, its signal aborted if it runs. */
   #closeOut(ex: Exchange): void {
     if (ex.state === EXCHANGE_STATE.QUEUED) {
-      this.#owner.counters.queued--;
+      this.#counters.queued--;
       ex.state = EXCHANGE_STATE.REJECTED;
       ex.status = 503;
     } else if (ex.state === EXCHANGE_STATE.RUNNING) {
@@ -624,8 +661,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   }
 
   #end(): void {
-    if (this.#has(ENDING) || this.#has(CLOSED)) return;
-    this.#set(ENDING, true);
+    if (this.#ending || this.#closed) return;
+    this.#ending = true;
     this.#owner.idleList.remove(this);
     this.#framer?.stop();
     const socket = this.#socket;
@@ -637,14 +674,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   }
 
   #pauseReading(): void {
-    this.#set(READ_PAUSED, true);
+    this.#readPaused = true;
     const socket = this.#socket;
     if (socket instanceof RawTcpSocket) socket.pauseReads();
     else pauseReads(socket);
   }
 
   #resumeReading(): void {
-    this.#set(READ_PAUSED, false);
+    this.#readPaused = false;
     const socket = this.#socket;
     if (socket instanceof RawTcpSocket) socket.resumeReads();
     else resumeReads(socket);
@@ -655,8 +692,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** The nearest deadline of the connection's present state, or Infinity. */
   #deadline(): number {
     const limits = this.#owner.limits;
-    if (this.#has(ENDING)) return this.#endedAt + LINGER_MS;
-    if (this.#has(PARTIAL)) {
+    if (this.#ending) return this.#endedAt + LINGER_MS;
+    if (this.#partial) {
       let at = Number.POSITIVE_INFINITY;
       if (limits.headersTimeoutMs > 0 && !this.#framer?.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
@@ -668,7 +705,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   /** Make sure the timer fires no later than `at`; a later fire is re-armed then (see handleTimer). */
   #arm(at: number): void {
-    if (at === Number.POSITIVE_INFINITY || this.#has(CLOSED) || (this.#timerAt !== 0 && at >= this.#timerAt)) return;
+    if (at === Number.POSITIVE_INFINITY || this.#closed || (this.#timerAt !== 0 && at >= this.#timerAt)) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(connectionOnTimer, Math.max(1, at - nowMs()), this);
@@ -678,13 +715,13 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   handleTimer(): void {
     this.#timer = null;
     this.#timerAt = 0;
-    if (this.#has(CLOSED)) return;
+    if (this.#closed) return;
     const at = this.#deadline();
     if (at > nowMs()) {
       this.#arm(at);
       return;
     }
-    if (this.#has(ENDING)) {
+    if (this.#ending) {
       // A last answer still being written gets another LINGER_MS as long as the client keeps taking bytes.
       const taken = bytesTaken(this.#socket);
       if (!this.#has(FINISHED) && this.#socket.writableLength > 0 && taken > this.#lingerTaken) {
@@ -694,11 +731,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
         return;
       }
       this.#socket.destroy();
-    } else if (this.#has(PARTIAL)) {
+    } else if (this.#partial) {
       // The request did not arrive in time (slowloris): 408, then close.
-      this.#set(PARTIAL, false);
-      this.#owner.counters.pending--;
-      this.#owner.counters.rejected++;
+      this.#partial = false;
+      this.#counters.pending--;
+      this.#counters.rejected++;
       this.#framer?.stop();
       this.#reject(408);
       this.#pump();
