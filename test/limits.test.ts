@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { HttpListener, type HttpListenerOptions } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
-import { until } from "./support/socket-helpers.js";
+import { collect, open, until } from "./support/socket-helpers.js";
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -101,26 +101,24 @@ describe("time-outs", () => {
 
   test("an idle kept-alive connection is closed silently after keepAliveTimeoutMs", async () => {
     await withListener({ keepAliveTimeoutMs: 300 }, async (l) => {
-      // Kept open after the first answer: the second request, sent when the first answer comes, is served.
-      const socket = connect({ port: l.port, host: "127.0.0.1" });
-      const got: Buffer[] = [];
-      let closed = false;
-      socket.on("data", (d) => {
-        got.push(d);
-        if (got.length === 1) socket.write(GET);
-      });
-      socket.on("close", () => {
-        closed = true;
-      });
-      socket.on("error", () => {});
-      socket.write(GET);
+      const socket = await open(l.port);
       try {
+        const reply = collect(socket);
+        let closed = false;
+        void reply.closed.then(() => {
+          closed = true;
+        });
+        socket.write(GET);
+        await until(() => reply.text() === OK, "the first answer");
+        // Kept open after it: a second request, sent at once, is served.
+        socket.write(GET);
         await until(() => closed, "the idle connection to close", 3000);
+        assert.equal(reply.text(), OK + OK);
       } finally {
         socket.destroy();
       }
-      assert.equal(Buffer.concat(got).toString("latin1"), OK + OK);
     });
+  });
   });
 
   // A connection that never sends a byte: test/error-docs.test.ts, with what docs/options.md says of it.
