@@ -155,7 +155,7 @@ describe("worker mode: the hard time limit", () => {
       assert.ok(during.text.startsWith("GET /echo HTTP/1.1"));
       const stopped = await spin;
       assert.equal(stopped.status, 503);
-      assert.equal(idleClosed, false, "the 503 came before an idle connection's 5-limit time-out");
+      assert.equal(idleClosed, false, "an idle connection's 5-limit time-out came before the 503");
       await until(() => idleClosed, "the idle connection's keep-alive time-out, the yardstick");
       assert.equal(listener.stats().timeouts, 1);
       assert.equal(listener.stats().workerRestarts, 1);
@@ -571,7 +571,7 @@ describe("worker mode: counters and shutdown", () => {
         }),
       ]);
       clearTimeout(deadline);
-      assert.equal(closed, true, "Close ended although a callback never would");
+      assert.equal(closed, true, "Close did not end within 20 s, waiting for a callback that never ends");
       assert.equal(workerThreadCount(), 0, "no thread outlives the listener");
       await Promise.all([r1.closed, r2.closed, r3.closed]);
       assert.match(r1.text(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*aborted: AbortError: listener closed$/);
