@@ -119,7 +119,6 @@ describe("time-outs", () => {
       }
     });
   });
-  });
 
   // A connection that never sends a byte: test/error-docs.test.ts, with what docs/options.md says of it.
 });
