@@ -272,12 +272,12 @@ describe("two-step shutdown", () => {
     const reply = collect(socket);
     socket.write(GET);
     await until(() => reply.text() === OK, "the response");
-    let closed = false;
-    void reply.closed.then(() => {
-      closed = true;
-    });
     callbackhttp.RouteClose(lid);
-    await until(() => closed, "RouteClose to close the idle connection (its keep-alive time-out is a minute)", 5000);
+    await until(
+      () => reply.isClosed(),
+      "RouteClose to close the idle connection (its keep-alive time-out is a minute)",
+      5000,
+    );
     assert.equal(await callbackhttp.WaitRouteDrained(lid, 100), 1);
     assert.equal(await callbackhttp.Close(lid), 0);
   });

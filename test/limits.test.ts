@@ -104,15 +104,11 @@ describe("time-outs", () => {
       const socket = await open(l.port);
       try {
         const reply = collect(socket);
-        let closed = false;
-        void reply.closed.then(() => {
-          closed = true;
-        });
         socket.write(GET);
         await until(() => reply.text() === OK, "the first answer");
         // Kept open after it: a second request, sent at once, is served.
         socket.write(GET);
-        await until(() => closed, "the idle connection to close", 3000);
+        await until(() => reply.isClosed(), "the idle connection to close", 3000);
         assert.equal(reply.text(), OK + OK);
       } finally {
         socket.destroy();

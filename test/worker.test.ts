@@ -147,16 +147,15 @@ describe("worker mode: the hard time limit", () => {
       // The 503 must come first: an order set by the listener's two timers, not a time measured here.
       const idle = await open(port);
       t.after(() => idle.destroy());
-      let idleClosed = false;
-      void collect(idle).closed.then(() => (idleClosed = true));
+      const idleReply = collect(idle);
       // the other worker still answers while the first one spins
       const during = await request(port, "/echo");
       assert.equal(during.status, 0, "an echo of a GET has no status line of its own");
       assert.ok(during.text.startsWith("GET /echo HTTP/1.1"));
       const stopped = await spin;
       assert.equal(stopped.status, 503);
-      assert.equal(idleClosed, false, "an idle connection's 5-limit time-out came before the 503");
-      await until(() => idleClosed, "the idle connection's keep-alive time-out, the yardstick");
+      assert.equal(idleReply.isClosed(), false, "an idle connection's 5-limit time-out came before the 503");
+      await until(() => idleReply.isClosed(), "the idle connection's keep-alive time-out, the yardstick");
       assert.equal(listener.stats().timeouts, 1);
       assert.equal(listener.stats().workerRestarts, 1);
 

@@ -14,13 +14,19 @@ export function open(port: number): Promise<Socket> {
   });
 }
 
-/** Everything `socket` receives, and a promise of its close. */
-export function collect(socket: Socket): { text: () => string; closed: Promise<void> } {
+/** Everything `socket` receives, a promise of its close, and whether it has closed yet. */
+export function collect(socket: Socket): { text: () => string; closed: Promise<void>; isClosed: () => boolean } {
   const chunks: Buffer[] = [];
+  let hasClosed = false;
   socket.on("data", (d) => chunks.push(d));
   socket.on("error", () => {});
-  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  return { text: () => Buffer.concat(chunks).toString("latin1"), closed };
+  const closed = new Promise<void>((resolve) =>
+    socket.on("close", () => {
+      hasClosed = true;
+      resolve();
+    }),
+  );
+  return { text: () => Buffer.concat(chunks).toString("latin1"), closed, isClosed: () => hasClosed };
 }
 
 /** Poll `condition` every 5 ms; fail naming `what` after `ms`. */
