@@ -101,10 +101,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** The oldest request in hand, the only one that may be running (or staged), or null. */
   #head: Exchange | null = null;
   /**
-   * The requests behind it, in arrival order: made when a pipelined request
-   * queues, dropped once empty, so that an idle connection holds no array.
+   * The requests behind it, in arrival order, from #behindAt on: made when a
+   * pipelined request queues, dropped once empty, so that an idle connection
+   * holds no array. The head is taken by moving #behindAt (Array#shift cost
+   * 1.5% of pipelined CPU on Node 26); slots before it are emptied so that
+   * answered requests can be collected at once.
    */
-  #behind: Exchange[] | null = null;
+  #behind: Array<Exchange | null> | null = null;
+  #behindAt = 0;
   /** Responses emitted but not yet handed to the socket. */
   #out: Buffer[] | null = null;
   #outCount = 0;
@@ -241,7 +245,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   /** Requests in hand: the head and those behind it. */
   get #queued(): number {
-    return this.#head === null ? 0 : 1 + (this.#behind?.length ?? 0);
+    const behind = this.#behind;
+    return this.#head === null ? 0 : behind === null ? 1 : 1 + behind.length - this.#behindAt;
   }
 
   #enqueue(ex: Exchange): void {
@@ -256,8 +261,19 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       this.#head = null;
       return;
     }
-    this.#head = behind.shift()!;
-    if (behind.length === 0) this.#behind = null;
+    const at = this.#behindAt;
+    this.#head = behind[at]!;
+    if (at + 1 === behind.length) {
+      this.#behind = null;
+      this.#behindAt = 0;
+    } else if (at + 1 === MAX_QUEUED_PER_CONNECTION) {
+      // A client that never lets the queue empty would grow the array for ever: drop the used slots.
+      behind.splice(0, at + 1);
+      this.#behindAt = 0;
+    } else {
+      behind[at] = null;
+      this.#behindAt = at + 1;
+    }
   }
 
   // ---- framer events -------------------------------------------------------
@@ -557,9 +573,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     const behind = this.#behind;
     if (behind !== null) {
       // Only the head may be running: everything behind it goes.
-      for (const ex of behind) this.#drop(ex);
-      dropped += behind.length;
+      for (let i = this.#behindAt; i < behind.length; i++) this.#drop(behind[i]!);
+      dropped += behind.length - this.#behindAt;
       this.#behind = null;
+      this.#behindAt = 0;
     }
     if (dropped > 0) this.#counters.endActive(dropped);
   }
@@ -634,7 +651,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     const head = this.#head;
     if (head !== null) {
       this.#closeOut(head);
-      if (this.#behind !== null) for (const ex of this.#behind) this.#closeOut(ex);
+      const behind = this.#behind;
+      if (behind !== null) for (let i = this.#behindAt; i < behind.length; i++) this.#closeOut(behind[i]!);
     }
     this.#pump();
     this.#flush();

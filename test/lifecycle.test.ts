@@ -186,6 +186,38 @@ describe("counters under traffic", () => {
     assert.equal(text, "");
   });
 
+  test("150 requests pipelined in one write behind a held one are answered once each, in order", async (t) => {
+    // More than 64 wait behind the first at once, so the queue outgrows the point where it is compacted.
+    let release: (() => void) | null = null;
+    callback("HeldFirst", (ref) => {
+      const target = Buffer.from(ref.value as Uint8Array)
+        .toString("latin1")
+        .split(" ")[1]!;
+      const answer = `HTTP/1.1 200 OK\r\nContent-Length: ${target.length}\r\n\r\n${target}`;
+      if (target !== "/0") return answer;
+      return new Promise<string>((resolve) => {
+        release = () => resolve(answer);
+      });
+    });
+    const lid = await callbackhttp.Open("HeldFirst", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    t.after(async () => {
+      socket.destroy();
+      await callbackhttp.Close(lid);
+    });
+    const reply = collect(socket);
+    const count = 150;
+    socket.write(Array.from({ length: count }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: t\r\n\r\n`).join(""));
+    await until(() => callbackhttp.Queued(lid) === count - 1, `${count - 1} requests queued`);
+    release!();
+    await until(() => callbackhttp.Active(lid) === 0, "every request answered");
+    const bodies = [...reply.text().matchAll(/\r\n\r\n(\/\d+)/g)].map((m) => m[1]);
+    assert.deepEqual(
+      bodies,
+      Array.from({ length: count }, (_, i) => `/${i}`),
+    );
+  });
+
   test("RouteInfo and RouteCloseInfo carry the live counters", async () => {
     const held = heldCallback("HeldInfo");
     const lid = await callbackhttp.Open("HeldInfo", 5000, 0);
