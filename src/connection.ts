@@ -63,7 +63,7 @@ const WAITING_SLOT = 32;
 const READ_PAUSED = 64;
 /** After the last answer: every byte of it is with the kernel and the FIN is sent. */
 const FINISHED = 128;
-/** The client sent its FIN while the last answer was still being written. */
+/** The client sent its FIN: once the last answer is out (handleFinish), nothing is left to wait for. */
 const PEER_ENDED = 256;
 
 /**
@@ -372,7 +372,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       else this.#set(PEER_ENDED, true);
       return;
     }
-    // The client will send no more: an unfinished request can never complete.
+    // The client will send no more: an unfinished request can never complete, and once the answers
+    // are out there is no input left to drain (no linger).
+    this.#set(PEER_ENDED, true);
     this.#dropPartial();
     this.#framer?.stop();
     this.#closeAfter = true;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildResponse, callback, callbackhttp, textResponse } from "../src/index.js";
+import { buildResponse, callback, callbackhttp, HttpListener, textResponse } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
 import { collect, open, until } from "./support/socket-helpers.js";
 
@@ -126,6 +126,37 @@ describe("counters under traffic", () => {
     assert.equal(data.toString("latin1"), OK + OK);
     assert.ok(closed);
     await callbackhttp.Close(lid);
+  });
+
+  test("a client that has ended its side is let go once its answer is out, without the 2 s linger", async (t) => {
+    // The linger (reading and discarding after the last answer) is for a client that may still be
+    // sending; one whose FIN came first has nothing left to send, and its socket must not stay open
+    // (a client cycling such connections would otherwise hold thousands of descriptors). With
+    // setTimeout mocked the linger's timer never fires: only letting go at once empties the listener.
+    const listener = await HttpListener.open({ callback: () => OK, port: 0 });
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const cases: Array<[string, string, RegExp]> = [
+        ["a request, then the FIN", GET, /^HTTP\/1\.1 200 OK\r\n/],
+        ["a malformed request, then the FIN", "GET / HTTP/1.1\r\nHost t\r\n\r\n", /^HTTP\/1\.1 400 /],
+        ["half a request head, then the FIN", "GET / HTTP/1.1\r\nHo", /^$/],
+      ];
+      for (const [what, input, answer] of cases) {
+        const socket = await open(listener.port);
+        const reply = collect(socket);
+        socket.end(input);
+        await reply.closed;
+        assert.match(reply.text(), answer, what);
+        // Turns of the event loop, not time: the listener's close needs a few after the client's.
+        for (let turn = 0; turn < 100_000 && listener.stats().connections > 0; turn++) {
+          await new Promise((r) => setImmediate(r));
+        }
+        assert.equal(listener.stats().connections, 0, `${what}: the listener still holds the connection`);
+      }
+    } finally {
+      t.mock.timers.reset();
+      await listener.close();
+    }
   });
 
   test("a response a slow client has not read yet stays active until the socket has written it", async () => {
