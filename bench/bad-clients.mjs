@@ -19,7 +19,9 @@
 import { readdirSync } from "node:fs";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { HttpListener } from "../dist/index.js";
+
+// DIST=<path to another build's index.js> measures that build instead (to compare two versions).
+const { HttpListener } = await import(process.env.DIST ?? new URL("../dist/index.js", import.meta.url).href);
 
 const seconds = Number(process.argv[2] ?? 2);
 const only = process.argv[3];
