@@ -126,6 +126,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #endedAt = 0;
   /** While ending: the bytes the kernel had taken at the last check (the client must keep taking more). */
   #lingerTaken = 0;
+  /** While a marker waits (the socket holds answers): when the client was last seen taking bytes (nowMs()). */
+  #sendCheckAt = 0;
+  /** ... and how many the kernel had taken then (sendTimeoutMs). */
+  #sendTaken = 0;
   #timer: NodeJS.Timeout | null = null;
   /** When the timer fires (nowMs()); 0 when it is not armed. */
   #timerAt = 0;
@@ -466,6 +470,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       return;
     }
     this.#marked = pending;
+    // From now on the client must keep taking bytes, at least once in every sendTimeoutMs.
+    this.#sendCheckAt = nowMs();
+    this.#sendTaken = bytesTaken(this.#socket);
+    this.#arm(this.#deadline());
     const generation = this.#markGeneration;
     // Rare (the socket is buffering): a closure per marker is fine here.
     this.#socket.write(EMPTY, () => this.#markerDone(generation));
@@ -713,14 +721,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #deadline(): number {
     const limits = this.#owner.limits;
     if (this.#ending) return this.#endedAt + LINGER_MS;
+    // Idle connections wait in the owner's idle list, under its one timer.
+    let at = Number.POSITIVE_INFINITY;
     if (this.#partial) {
-      let at = Number.POSITIVE_INFINITY;
       if (limits.headersTimeoutMs > 0 && !this.#framer?.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
-      return at;
     }
-    // Idle connections wait in the owner's idle list, under its one timer.
-    return Number.POSITIVE_INFINITY;
+    if (this.#marked > 0 && limits.sendTimeoutMs > 0) at = Math.min(at, this.#sendCheckAt + limits.sendTimeoutMs);
+    return at;
   }
 
   /** Make sure the timer fires no later than `at`; a later fire is re-armed then (see handleTimer). */
@@ -736,8 +744,20 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#timer = null;
     this.#timerAt = 0;
     if (this.#closed) return;
+    const now = nowMs();
+    const sendTimeoutMs = this.#owner.limits.sendTimeoutMs;
+    if (!this.#ending && this.#marked > 0 && sendTimeoutMs > 0 && this.#sendCheckAt + sendTimeoutMs <= now) {
+      const taken = bytesTaken(this.#socket);
+      if (taken <= this.#sendTaken) {
+        // The client took none of its answers in sendTimeoutMs: it is not reading. What is unwritten is dropped.
+        this.#socket.destroy();
+        return;
+      }
+      this.#sendTaken = taken;
+      this.#sendCheckAt = now;
+    }
     const at = this.#deadline();
-    if (at > nowMs()) {
+    if (at > now) {
       this.#arm(at);
       return;
     }

@@ -19,6 +19,8 @@ export interface ListenerLimits {
   requestTimeoutMs: number;
   /** ms an idle kept-alive connection stays open; then a silent close. 0 closes after every response. @default 5000 */
   keepAliveTimeoutMs: number;
+  /** ms a client may take none of its pending answers (it does not read); then the connection is destroyed. 0 disables. @default 60000 */
+  sendTimeoutMs: number;
   /** ms Close waits for running callbacks before it abandons them (their late results are dropped). @default 5000 */
   closeTimeoutMs: number;
   /** Open connections at once; a new one beyond it is closed at once. 0 is unlimited. @default 0 */
@@ -46,6 +48,8 @@ export const DEFAULT_LIMITS: Readonly<ListenerLimits> = Object.freeze({
   headersTimeoutMs: 60000,
   requestTimeoutMs: 300000,
   keepAliveTimeoutMs: 5000,
+  // nginx's send_timeout: a client that stops reading cannot hold its connection and its answers for ever.
+  sendTimeoutMs: 60000,
   closeTimeoutMs: 5000,
   maxConnections: 0,
   maxRequestsPerConnection: 0,
@@ -67,6 +71,7 @@ const INTEGER_RANGES: Record<string, readonly [number, number]> = {
   headersTimeoutMs: [0, MAX_MS],
   requestTimeoutMs: [0, MAX_MS],
   keepAliveTimeoutMs: [0, MAX_MS],
+  sendTimeoutMs: [0, MAX_MS],
   closeTimeoutMs: [0, MAX_MS],
   maxConnections: [0, 2 ** 31 - 1],
   maxRequestsPerConnection: [0, 2 ** 31 - 1],

@@ -116,6 +116,56 @@ describe("time-outs", () => {
     });
   });
 
+  test("a client that stops reading its answers is cut after sendTimeoutMs, and they stop counting active", async () => {
+    // More than the kernel's buffers take, so most of it waits in the listener for a client that never reads.
+    const big = Buffer.concat([
+      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${32 * 1024 * 1024}\r\n\r\n`),
+      Buffer.alloc(32 * 1024 * 1024, 0x61),
+    ]);
+    await withListener({ callback: () => big, sendTimeoutMs: 200 }, async (l) => {
+      const socket = await open(l.port);
+      try {
+        socket.pause();
+        socket.write(GET);
+        await until(() => l.stats().requests === 1, "the request");
+        await until(() => l.stats().connections === 0, "the connection to be cut", 5000);
+        assert.equal(l.stats().active, 0);
+        assert.equal(await l.waitDrained(0), true);
+      } finally {
+        socket.destroy();
+      }
+    });
+  });
+
+  test("sendTimeoutMs counts only time in which the client takes nothing: a reader in short bursts gets it all", async () => {
+    const size = 32 * 1024 * 1024;
+    const big = Buffer.concat([
+      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`),
+      Buffer.alloc(size, 0x61),
+    ]);
+    await withListener({ callback: () => big, sendTimeoutMs: 300 }, async (l) => {
+      const socket = await open(l.port);
+      // Reads for one turn of the event loop in every 50 ms: far longer than 300 ms in all, never idle that long.
+      const burst = setInterval(() => {
+        socket.resume();
+        setImmediate(() => socket.pause());
+      }, 50);
+      try {
+        socket.pause();
+        let received = 0;
+        socket.on("data", (d: Buffer) => {
+          received += d.length;
+        });
+        socket.write(GET);
+        await until(() => received === big.length || l.stats().connections === 0, "the answer or the cut", 60_000);
+        assert.equal(received, big.length);
+      } finally {
+        clearInterval(burst);
+        socket.destroy();
+      }
+    });
+  });
+
   // A connection that never sends a byte: test/error-docs.test.ts, with what docs/options.md says of it.
 });
 
