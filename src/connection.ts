@@ -123,13 +123,14 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** When the unfinished request began (nowMs()), for its time-outs; -1 until handleData stamps it. */
   #requestStartedAt = -1;
   #requests = 0;
-  #endedAt = 0;
-  /** While ending: the bytes the kernel had taken at the last check (the client must keep taking more). */
-  #lingerTaken = 0;
-  /** While a marker waits (the socket holds answers): when the client was last seen taking bytes (nowMs()). */
-  #sendCheckAt = 0;
-  /** ... and how many the kernel had taken then (sendTimeoutMs). */
-  #sendTaken = 0;
+  /**
+   * While the listener waits for the client to take its answers (ending: the
+   * linger, LINGER_MS; or answers the socket still holds: sendTimeoutMs), when
+   * it last saw the client take some (nowMs()), and how many bytes the kernel
+   * had taken then. The client must keep taking more.
+   */
+  #watchFrom = 0;
+  #watchTaken = 0;
   #timer: NodeJS.Timeout | null = null;
   /** When the timer fires (nowMs()); 0 when it is not armed. */
   #timerAt = 0;
@@ -402,7 +403,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       this.#socket.destroy();
       return;
     }
-    this.#endedAt = nowMs();
+    this.#watchFrom = nowMs();
   }
 
   /** @internal */
@@ -471,8 +472,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     }
     this.#marked = pending;
     // From now on the client must keep taking bytes, at least once in every sendTimeoutMs.
-    this.#sendCheckAt = nowMs();
-    this.#sendTaken = bytesTaken(this.#socket);
+    this.#startWatch();
     this.#arm(this.#deadline());
     const generation = this.#markGeneration;
     // Rare (the socket is buffering): a closure per marker is fine here.
@@ -696,9 +696,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     const socket = this.#socket;
     if (!(socket instanceof RawTcpSocket)) socket.on("finish", socketOnFinish);
     socket.end();
-    this.#endedAt = nowMs();
-    this.#lingerTaken = bytesTaken(socket);
-    this.#arm(this.#endedAt + LINGER_MS);
+    this.#startWatch();
+    this.#arm(this.#watchFrom + LINGER_MS);
   }
 
   #pauseReading(): void {
@@ -717,17 +716,32 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   // ---- deadlines ------------------------------------------------------------
 
+  /** Start waiting for the client to take what the socket holds (see #watchFrom). */
+  #startWatch(): void {
+    this.#watchFrom = nowMs();
+    this.#watchTaken = bytesTaken(this.#socket);
+  }
+
+  /** Has the client taken bytes since the last look? Then the wait starts over from `now`. */
+  #clientTookMore(now: number): boolean {
+    const taken = bytesTaken(this.#socket);
+    if (taken <= this.#watchTaken) return false;
+    this.#watchTaken = taken;
+    this.#watchFrom = now;
+    return true;
+  }
+
   /** The nearest deadline of the connection's present state, or Infinity. */
   #deadline(): number {
     const limits = this.#owner.limits;
-    if (this.#ending) return this.#endedAt + LINGER_MS;
-    // Idle connections wait in the owner's idle list, under its one timer.
+    if (this.#ending) return this.#watchFrom + LINGER_MS;
     let at = Number.POSITIVE_INFINITY;
     if (this.#partial) {
       if (limits.headersTimeoutMs > 0 && !this.#framer?.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
     }
-    if (this.#marked > 0 && limits.sendTimeoutMs > 0) at = Math.min(at, this.#sendCheckAt + limits.sendTimeoutMs);
+    if (this.#marked > 0 && limits.sendTimeoutMs > 0) at = Math.min(at, this.#watchFrom + limits.sendTimeoutMs);
+    // Idle connections wait in the owner's idle list, under its one timer: none here.
     return at;
   }
 
@@ -746,15 +760,12 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     if (this.#closed) return;
     const now = nowMs();
     const sendTimeoutMs = this.#owner.limits.sendTimeoutMs;
-    if (!this.#ending && this.#marked > 0 && sendTimeoutMs > 0 && this.#sendCheckAt + sendTimeoutMs <= now) {
-      const taken = bytesTaken(this.#socket);
-      if (taken <= this.#sendTaken) {
+    if (!this.#ending && this.#marked > 0 && sendTimeoutMs > 0 && this.#watchFrom + sendTimeoutMs <= now) {
+      if (!this.#clientTookMore(now)) {
         // The client took none of its answers in sendTimeoutMs: it is not reading. What is unwritten is dropped.
         this.#socket.destroy();
         return;
       }
-      this.#sendTaken = taken;
-      this.#sendCheckAt = now;
     }
     const at = this.#deadline();
     if (at > now) {
@@ -763,11 +774,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     }
     if (this.#ending) {
       // A last answer still being written gets another LINGER_MS as long as the client keeps taking bytes.
-      const taken = bytesTaken(this.#socket);
-      if (!this.#has(FINISHED) && this.#socket.writableLength > 0 && taken > this.#lingerTaken) {
-        this.#lingerTaken = taken;
-        this.#endedAt = nowMs();
-        this.#arm(this.#endedAt + LINGER_MS);
+      if (!this.#has(FINISHED) && this.#socket.writableLength > 0 && this.#clientTookMore(now)) {
+        this.#arm(this.#watchFrom + LINGER_MS);
         return;
       }
       this.#socket.destroy();
