@@ -116,12 +116,15 @@ describe("time-outs", () => {
     });
   });
 
-  test("a client that stops reading its answers is cut after sendTimeoutMs, and they stop counting active", async () => {
-    // More than the kernel's buffers take, so most of it waits in the listener for a client that never reads.
-    const big = Buffer.concat([
+  /** 32 MiB: more than the kernel's buffers take, so most of it waits in the listener while the client does not read. */
+  const bigAnswer = () =>
+    Buffer.concat([
       Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${32 * 1024 * 1024}\r\n\r\n`),
       Buffer.alloc(32 * 1024 * 1024, 0x61),
     ]);
+
+  test("a client that stops reading its answers is cut after sendTimeoutMs, and they stop counting active", async () => {
+    const big = bigAnswer();
     await withListener({ callback: () => big, sendTimeoutMs: 200 }, async (l) => {
       const socket = await open(l.port);
       try {
@@ -138,18 +141,14 @@ describe("time-outs", () => {
   });
 
   test("sendTimeoutMs counts only time in which the client takes nothing: a reader in short bursts gets it all", async () => {
-    const size = 32 * 1024 * 1024;
-    const big = Buffer.concat([
-      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`),
-      Buffer.alloc(size, 0x61),
-    ]);
-    await withListener({ callback: () => big, sendTimeoutMs: 300 }, async (l) => {
+    const big = bigAnswer();
+    await withListener({ callback: () => big, sendTimeoutMs: 1000 }, async (l) => {
       const socket = await open(l.port);
-      // Reads for one turn of the event loop in every 50 ms: far longer than 300 ms in all, never idle that long.
+      // Reads for one turn of the event loop in every 100 ms: longer than 1 s in all, never idle that long.
       const burst = setInterval(() => {
         socket.resume();
         setImmediate(() => socket.pause());
-      }, 50);
+      }, 100);
       try {
         socket.pause();
         let received = 0;
