@@ -760,12 +760,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     if (this.#closed) return;
     const now = nowMs();
     const sendTimeoutMs = this.#owner.limits.sendTimeoutMs;
-    if (!this.#ending && this.#marked > 0 && sendTimeoutMs > 0 && this.#watchFrom + sendTimeoutMs <= now) {
-      if (!this.#clientTookMore(now)) {
-        // The client took none of its answers in sendTimeoutMs: it is not reading. What is unwritten is dropped.
-        this.#socket.destroy();
-        return;
-      }
+    const sendDue = !this.#ending && this.#marked > 0 && sendTimeoutMs > 0 && this.#watchFrom + sendTimeoutMs <= now;
+    if (sendDue && !this.#clientTookMore(now)) {
+      // The client took none of its answers in sendTimeoutMs: it is not reading. What is unwritten is dropped.
+      this.#socket.destroy();
+      return;
     }
     const at = this.#deadline();
     if (at > now) {
