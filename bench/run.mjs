@@ -7,10 +7,11 @@
  *
  * Servers (callbackhttp, node:http and fastify on each Node binary, and nginx)
  * run pinned to core 0, wrk pinned to core 1. In each round every server meets
- * every scenario once (each Node's servers side by side around its node:http,
- * the order reversed every other round: see roundOrder), then
+ * every scenario once (each callbackhttp run next to its node:http and to
+ * nginx, the order reversed every other round: see roundOrder), then
  * each server's idle memory is measured in a fresh process. Medians over the
- * rounds, and medians of the ratios to node:http of the same round and Node.
+ * rounds, and medians of the ratios to node:http of the same round and Node,
+ * and the goals of issue 5 as same-round ratios (goalResults in lib/report.mjs).
  * Everything goes to 127.0.0.1 only, every process started here is tracked by
  * pid and stopped on exit, SIGINT or the run's time limit.
  */
@@ -85,9 +86,18 @@ const WARMUP = int(opts.warmup, 1, "warmup", 0);
 const CONNECTIONS = int(opts.connections, 50, "connections", 1);
 const IDLE = int(opts.idle, quick ? 1000 : 5000, "idle", 0);
 
-const { SCENARIOS, KINDS, aggregate, flaggedCells, errorCells, markdownTable, ratiosSvg, SPREAD_LIMIT } = await import(
-  "./lib/report.mjs"
-);
+const {
+  SCENARIOS,
+  KINDS,
+  aggregate,
+  flaggedCells,
+  errorCells,
+  goalResults,
+  goalsTable,
+  markdownTable,
+  ratiosSvg,
+  SPREAD_LIMIT,
+} = await import("./lib/report.mjs");
 
 const pickList = (arg, all, name) => {
   if (!arg) return all;
@@ -627,12 +637,14 @@ log(
 log(`expected ~${Math.round(estimateSeconds / 60)} min; hard limit ${Math.round(LIMIT_SECONDS / 60)} min\n`);
 
 /**
- * The order of the servers in a round. A ratio compares a server with node:http
- * of the same Node in the same round; the closer in time the two runs, the
- * less the drift of a shared machine moves it. So each Node's servers run side
- * by side with its node:http in the middle, nginx runs between the first two
- * Node groups (two runs from each node:http), and every other round runs the
- * whole order backwards, so that no server is always first or last.
+ * The order of the servers in a round. A ratio compares two servers measured in
+ * the same round; the closer in time their runs, the less the drift of a shared
+ * machine moves it. callbackhttp is compared with node:http and with nginx, so
+ * each Node's group runs fastify, node:http, callbackhttp, and nginx sits
+ * between the first two groups, the second of which runs backwards:
+ * `fastify@20, http@20, lib@20, nginx, lib@26, http@26, fastify@26`. Each
+ * callbackhttp run is thus next to its node:http and to nginx. Every other
+ * round runs the whole order backwards, so that no server is always first or last.
  */
 function roundOrder(all, round) {
   const groups = new Map();
@@ -641,19 +653,20 @@ function roundOrder(all, round) {
     if (!groups.has(spec.major)) groups.set(spec.major, []);
     groups.get(spec.major).push(spec);
   }
-  const centred = [...groups.values()].map((group, i) => {
-    const http = group.filter((s) => s.kind === "http");
-    const others = group.filter((s) => s.kind !== "http");
-    const half = Math.ceil(others.length / 2);
-    const line = [...others.slice(0, half), ...http, ...others.slice(half)];
+  const lines = [...groups.values()].map((group, i) => {
+    const line = [
+      ...group.filter((s) => s.kind !== "http" && s.kind !== "lib"),
+      ...group.filter((s) => s.kind === "http"),
+      ...group.filter((s) => s.kind === "lib"),
+    ];
     return i % 2 === 1 ? line.reverse() : line;
   });
   const order = [];
-  centred.forEach((line, i) => {
+  lines.forEach((line, i) => {
     order.push(...line);
     if (i === 0) order.push(...all.filter((s) => s.kind === "nginx"));
   });
-  if (centred.length === 0) order.push(...all.filter((s) => s.kind === "nginx"));
+  if (lines.length === 0) order.push(...all.filter((s) => s.kind === "nginx"));
   return round % 2 === 1 ? order.reverse() : order;
 }
 
@@ -789,6 +802,8 @@ function writeReport({ machine, settings, samples, memSamples, sanityProblems, l
   const flags = flaggedCells(cells);
   const errors = errorCells([...samples, ...memSamples]);
   const tables = versions.map((v) => markdownTable(cells, v.major, v.version));
+  const goals = goalResults(cells, majors);
+  const goalsMd = goalsTable(goals, versions);
 
   const metaLine = `${machine.date.slice(0, 10)}, ${machine.nproc}× ${machine.cpu}, ${ROUNDS} round(s) × ${DURATION} s, wrk -t1 -c${CONNECTIONS}, ${IDLE} idle conns, load ${machine.loadavgStart[0]}→${machine.loadavgEnd[0]}`;
   const resultsDir = join(HERE, "results");
@@ -805,6 +820,7 @@ function writeReport({ machine, settings, samples, memSamples, sanityProblems, l
     errors,
     sanity: sanityProblems,
     libCounters,
+    goals,
     cells,
     samples,
     memory: memSamples,
@@ -845,6 +861,10 @@ function writeReport({ machine, settings, samples, memSamples, sanityProblems, l
     flagsMd,
     errorsMd,
     "",
+    "The goals of issue 5, each the median over the rounds of callbackhttp's ratio to the other server measured in the same round on the same Node (every round's ratio in brackets):",
+    "",
+    goalsMd,
+    "",
     "Each cell: the median over the rounds, and in brackets the median of the same-round ratios to node:http on the same Node (req/s: higher is better; p99 and memory: lower is better). ⚠ marks a flagged cell.",
     "",
     ...tables.flatMap((t) => [t, ""]),
@@ -856,7 +876,7 @@ function writeReport({ machine, settings, samples, memSamples, sanityProblems, l
     "<!-- results:end -->",
   ].join("\n");
 
-  log(`\n${machineMd}\n${flagsMd}\n${flagsList}\n${errorsMd}\n`);
+  log(`\n${machineMd}\n${flagsMd}\n${flagsList}\n${errorsMd}\n\n${goalsMd}\n`);
   for (const t of tables) log(`${t}\n`);
   log(`wrote ${relative(ROOT, jsonPath)} and ${relative(ROOT, svgPath)}`);
 

@@ -190,6 +190,78 @@ export function markdownTable(cells, major, nodeVersion) {
   return [`**Node ${nodeVersion}** (nginx is the same process in both tables; its ratio is to this Node's node:http)`, "", head, rule, ...rows].join("\n");
 }
 
+// ---- the issue's goals ------------------------------------------------------
+
+/**
+ * The goals callbackhttp is held to (issue 5), each a same-round ratio of its
+ * number to another server's on the same Node (`base`: "http" or "nginx"), or
+ * a plain value (`base: null`). `at` is the bound (`min` a floor, `max` a
+ * ceiling); `atFor(major)` when it depends on the Node version.
+ */
+export const GOALS = [
+  {
+    metric: "get.rps",
+    base: "http",
+    bound: "min",
+    atFor: (major) => (major === "20" ? 1.5 : 1.25),
+    what: "keep-alive req/s ÷ node:http",
+  },
+  { metric: "get.rps", base: "nginx", bound: "min", at: 0.85, what: "keep-alive req/s ÷ nginx" },
+  { metric: "get.p99", base: "http", bound: "max", at: 1, what: "keep-alive p99 ÷ node:http" },
+  { metric: "close.rps", base: "nginx", bound: "min", at: 0.9, what: "`Connection: close` req/s ÷ nginx" },
+  { metric: "pipeline.rps", base: "http", bound: "min", at: 8, what: "16-deep pipelining req/s ÷ node:http" },
+  { metric: "pipeline.rps", base: "nginx", bound: "min", at: 4, what: "16-deep pipelining req/s ÷ nginx" },
+  { metric: "idle.mem", base: null, bound: "max", at: 4500, what: "RSS per idle connection, after a full GC" },
+];
+
+/**
+ * Each goal on each Node: the median over the rounds of callbackhttp's
+ * same-round ratio to its base (or of its value), every round's figure, and
+ * whether the median meets the goal (null when the run lacks a number).
+ */
+export function goalResults(cells, majors) {
+  const out = [];
+  for (const goal of GOALS) {
+    for (const major of majors) {
+      const kinds = cells[major]?.[goal.metric]?.kinds ?? {};
+      const lib = kinds.lib?.rounds ?? [];
+      const base = goal.base === null ? null : (kinds[goal.base]?.rounds ?? []);
+      const rounds = lib.map((v, i) => {
+        if (typeof v !== "number") return null;
+        if (base === null) return v;
+        const b = base[i];
+        return typeof b === "number" && b > 0 ? v / b : null;
+      });
+      const value = median(rounds);
+      const at = goal.atFor ? goal.atFor(major) : goal.at;
+      const met = value === null ? null : goal.bound === "min" ? value >= at : value <= at;
+      const { what, metric, bound } = goal;
+      out.push({ what, metric, base: goal.base, major, bound, at, value, rounds, met });
+    }
+  }
+  return out;
+}
+
+/** The goals as a markdown table: one row per goal, one column per Node. */
+export function goalsTable(results, versions) {
+  const head = `| goal | ${versions.map((v) => `Node ${v.version}`).join(" | ")} |`;
+  const rule = `| --- | ${versions.map(() => "---").join(" | ")} |`;
+  const rows = [];
+  for (const what of [...new Set(results.map((r) => r.what))]) {
+    const cols = versions.map(({ major }) => {
+      const r = results.find((x) => x.what === what && x.major === major);
+      if (!r || r.value === null) return "n/a";
+      const fmt = (x) => (x === null ? "n/a" : r.base === null ? `${(x / 1024).toFixed(1)} KiB` : `${x.toFixed(2)}×`);
+      const bound = r.base === null ? `${r.at / 1000} KB (${(r.at / 1024).toFixed(1)} KiB)` : `${r.at}×`;
+      const goal = `${r.bound === "min" ? "≥" : "≤"} ${bound}`;
+      const perRound = r.rounds.length > 1 ? ` (rounds ${r.rounds.map(fmt).join(", ")})` : "";
+      return `${r.met ? "met" : "**missed**"}: ${fmt(r.value)}, goal ${goal}${perRound}`;
+    });
+    rows.push(`| ${what} | ${cols.join(" | ")} |`);
+  }
+  return [head, rule, ...rows].join("\n");
+}
+
 // ---- the chart --------------------------------------------------------------
 
 const COLORS = { lib: "#2b6cb0", fastify: "#2f855a", nginx: "#c05621" };
