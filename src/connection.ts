@@ -53,9 +53,9 @@ const LINGER_MS = 2000;
 /** Stop reading while this many requests wait on one connection (pipelining flood). */
 const MAX_QUEUED_PER_CONNECTION = 64;
 
-/** Bits of Connection.#bits: its yes/no states, in one field (an idle connection is mostly its fields). */
-// Tested and changed with #has and #set, never through private accessors: optimized code reaches a
-// private getter through a runtime call (V8's LoadPrivateGetter), which cost ~3% of keep-alive throughput.
+// Bits of Connection.#bits: its yes/no states, in one field (an idle connection is mostly its fields). They are
+// tested and changed with #has and #set, never through private accessors: optimized code reaches a private
+// getter through a runtime call (V8's LoadPrivateGetter), which cost ~3% of keep-alive throughput.
 /** The framer holds a started, unfinished request (counted pending and active). */
 const PARTIAL = 1;
 /** No more requests will be read: close once the queue is answered. */
