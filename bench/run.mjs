@@ -44,6 +44,8 @@ const USAGE = `usage: node bench/run.mjs [options]
   --servers <list>      comma list of lib,http,fastify,nginx (default all; http is always kept)
   --scenarios <list>    comma list of get,close,pipeline,post4k,chunked (default all)
   --no-readme           do not rewrite the results section of bench/README.md
+  --out <name>          write bench/results/<name>.json and <name>-ratios.svg instead, README untouched
+                        (for side runs, such as one scenario in many short rounds)
   --from <json>         measure nothing: rewrite the outputs (and README for a full run) from an earlier run's JSON
   --no-install          do not install missing bench packages, wrk, nginx or Node 26
   -h, --help`;
@@ -60,6 +62,7 @@ const { values: opts } = parseArgs({
     servers: { type: "string" },
     scenarios: { type: "string" },
     "no-readme": { type: "boolean", default: false },
+    out: { type: "string" },
     from: { type: "string" },
     "no-install": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -80,6 +83,12 @@ const int = (v, d, name, min) => {
   return n;
 };
 const quick = opts.quick;
+if (opts.out !== undefined && (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(opts.out) || opts.out === "latest")) {
+  console.error(
+    `--out takes a plain file name other than "latest" (letters, digits, . _ -), not ${JSON.stringify(opts.out)}\n${USAGE}`,
+  );
+  process.exit(2);
+}
 const DURATION = int(opts.duration, quick ? 2 : 8, "duration", 1);
 const ROUNDS = int(opts.rounds, quick ? 1 : 5, "rounds", 1);
 const WARMUP = int(opts.warmup, 1, "warmup", 0);
@@ -794,9 +803,9 @@ function writeReport({ machine, settings, samples, memSamples, sanityProblems, l
   const CONNECTIONS = settings.connections;
   const IDLE = settings.idleConnections;
   const quick = settings.quick;
-  const WRITE_README = !quick && !opts["no-readme"];
-  const OUT_NAME = quick ? "quick" : "latest";
-  const SVG_NAME = quick ? "quick-ratios.svg" : "ratios.svg";
+  const WRITE_README = !quick && !opts["no-readme"] && opts.out === undefined;
+  const OUT_NAME = opts.out ?? (quick ? "quick" : "latest");
+  const SVG_NAME = opts.out !== undefined ? `${opts.out}-ratios.svg` : quick ? "quick-ratios.svg" : "ratios.svg";
   const majors = versions.map((v) => v.major);
   const cells = aggregate(samples, memSamples, majors, ROUNDS);
   const flags = flaggedCells(cells);
