@@ -15,7 +15,7 @@ import type { ListenerLimits } from "./options.js";
 import { type RawSocketSink, RawTcpSocket } from "./raw-tcp.js";
 import { responseKeepsAlive } from "./response-head.js";
 import { appendToRun, dropRunOf, MAX_SLAB_STRING, type RunHolder, slabs, takeRunOf } from "./response-slabs.js";
-import { pauseReads, readInto, resumeReads } from "./socket-reader.js";
+import { pauseReads, READ_BUFFER_BYTES, readInto, resumeReads } from "./socket-reader.js";
 
 /** What a connection needs from its listener. */
 export interface ConnectionOwner {
@@ -74,6 +74,13 @@ const READ_PAUSED = 64;
 const FINISHED = 128;
 /** The client sent its FIN: once the last answer is out (handleFinish), nothing is left to wait for. */
 const PEER_ENDED = 256;
+/**
+ * The last request itself asked to close (`Connection: close`, or HTTP/1.0 without keep-alive) and no byte
+ * came after it: once the kernel has the whole answer, the socket closes at once, without the linger. Closing
+ * sends what the kernel holds and then a FIN, as the shutdown would; with no input left unread there is
+ * nothing for a reset to come from. (nginx closes the same way when nothing more has arrived.)
+ */
+const CLOSE_ASKED = 512;
 
 /**
  * Socket events reach their connection through this property, so that a
@@ -270,6 +277,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     ) {
       ex.lastOnConnection = true;
       this.#set(CLOSE_AFTER, true);
+      const asked =
+        flags & REQUEST_FLAGS.CLOSE || (flags & REQUEST_FLAGS.HTTP10 && !(flags & REQUEST_FLAGS.KEEP_ALIVE));
+      if (asked && !(flags & REQUEST_FLAGS.CONNECT)) this.#set(CLOSE_ASKED, true);
       return false;
     }
     return true;
@@ -305,9 +315,16 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   /** @internal ChunkSink (a chunk no longer than bodyRoom may be a view of a reused buffer: the framer copies it). */
   handleData(chunk: Buffer): void {
     // After the last answer, input is read only to be discarded (see LINGER_MS).
-    if (this.#has(CLOSE_AFTER) || this.#has(ENDING)) return;
+    if (this.#has(CLOSE_AFTER) || this.#has(ENDING)) {
+      this.#set(CLOSE_ASKED, false);
+      return;
+    }
     const framer = (this.#framer ??= this.#owner.takeFramer(this));
     framer.push(chunk);
+    // Input after the request that asked to close, or a read that filled the buffer (more may wait): linger.
+    if (this.#has(CLOSE_ASKED) && (framer.bytesAfterStop > 0 || chunk.length >= READ_BUFFER_BYTES)) {
+      this.#set(CLOSE_ASKED, false);
+    }
     // A request left unfinished by this read is timed from now (one clock read per such request).
     if (this.#has(PARTIAL) && this.#requestStartedAt < 0) {
       this.#requestStartedAt = nowMs();
@@ -656,6 +673,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#owner.idleList.remove(this);
     this.#framer?.stop();
     const socket = this.#socket;
+    if (this.#has(CLOSE_ASKED) && socket instanceof RawTcpSocket && socket.writableLength === 0) {
+      socket.destroy();
+      return;
+    }
     if (!(socket instanceof RawTcpSocket)) socket.on("finish", socketOnFinish);
     socket.end();
     this.#startWatch();

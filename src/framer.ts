@@ -140,6 +140,8 @@ export class RequestFramer {
   /** Body bytes counted against maxBodyBytes so far. */
   #bodyBytes = 0;
   #continuePending = false;
+  /** Bytes of the last chunk that came after the request the sink stopped at (onRequest returned false). */
+  #afterStop = 0;
 
   constructor(sink: FramerSink, limits: FramerLimits) {
     this.#sink = sink;
@@ -167,6 +169,11 @@ export class RequestFramer {
     this.#continuePending = false;
   }
 
+  /** Bytes that followed, in the same chunk, the request at which the sink stopped framing: input left unread. */
+  get bytesAfterStop(): number {
+    return this.#afterStop;
+  }
+
   /** Between requests, with nothing carried over: the framer may serve another connection. */
   get reusable(): boolean {
     return this.#state === IDLE && !this.#idleCr;
@@ -183,6 +190,7 @@ export class RequestFramer {
     this.#line = null;
     this.#lineBytes = 0;
     this.#continuePending = false;
+    this.#afterStop = 0;
   }
 
   /** Frame no more: later bytes are ignored. */
@@ -348,6 +356,7 @@ export class RequestFramer {
     this.#state = IDLE;
     this.#continuePending = false;
     if (!this.#sink.onRequest(bytes, flags)) {
+      this.#afterStop = chunk.length - end;
       this.stop();
       return false;
     }

@@ -127,6 +127,9 @@ export function readResult(): number {
  */
 export const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
+/** The most one read delivers from a direct socket: a read that filled it may have left more in the kernel. */
+export const READ_BUFFER_BYTES = sharedReadBuffer.length;
+
 function socketOnData(this: HandledSocket, chunk: Buffer): void {
   this[kSink]!.handleData(chunk);
 }

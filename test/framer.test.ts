@@ -99,6 +99,22 @@ describe("the framer's sink protocol", () => {
     assert.equal(framer.inRequest, false);
   });
 
+  test("bytesAfterStop counts what followed, in the same chunk, the request framing stopped at", () => {
+    const framer = new RequestFramer(new Sink(true, false), limits);
+    framer.push(two);
+    assert.equal(framer.bytesAfterStop, two.length - 28);
+    framer.reset(new Sink(true, false));
+    assert.equal(framer.bytesAfterStop, 0);
+    // The request ends the chunk exactly: nothing is left unread.
+    framer.push(two.subarray(0, 28));
+    assert.equal(framer.bytesAfterStop, 0);
+    // Split over two chunks, with two bytes of the next request after it.
+    framer.reset(new Sink(true, false));
+    framer.push(two.subarray(0, 20));
+    framer.push(two.subarray(20, 30));
+    assert.equal(framer.bytesAfterStop, 2);
+  });
+
   test("onRequestStart returning false stops framing before the request", () => {
     const sink = new Sink(false, true);
     const framer = new RequestFramer(sink, limits);

@@ -4,12 +4,31 @@
  * answered, and the two-step shutdown (RouteClose, WaitRouteDrained, Close).
  */
 import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
 import { buildResponse, callback, callbackhttp, HttpListener, textResponse } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
 import { collect, open, until } from "./support/socket-helpers.js";
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+/** Connections are net.Sockets, not raw TCP handles (test/net-socket-fallback.test.ts reruns this file so). */
+const STREAM_READS = process.env.CALLBACKHTTP_STREAM_READS === "1";
+
+/**
+ * Turns of the event loop, not time (setTimeout may be mocked): wait until `done` holds or `turns`
+ * have passed. The listener's close of a connection needs a few turns after the event that causes it.
+ */
+async function turnsUntil(done: () => boolean, turns = 100_000): Promise<void> {
+  for (let turn = 0; turn < turns && !done(); turn++) await new Promise((r) => setImmediate(r));
+}
+
+/** A client socket that stays open for writing after the server's FIN (it never ends its side by itself). */
+function openHalfOpen(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => resolve(socket));
+    socket.on("error", reject);
+  });
+}
 const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
 /** A callback whose answers wait until the test releases them, one by one. */
@@ -147,12 +166,109 @@ describe("counters under traffic", () => {
         socket.end(input);
         await reply.closed;
         assert.match(reply.text(), answer, what);
-        // Turns of the event loop, not time: the listener's close needs a few after the client's.
-        for (let turn = 0; turn < 100_000 && listener.stats().connections > 0; turn++) {
-          await new Promise((r) => setImmediate(r));
-        }
+        await turnsUntil(() => listener.stats().connections === 0);
         assert.equal(listener.stats().connections, 0, `${what}: the listener still holds the connection`);
       }
+    } finally {
+      t.mock.timers.reset();
+      await listener.close();
+    }
+  });
+
+  test("a request that asks to close, with nothing after it, has its socket closed once the answer is out, without the linger", {
+    skip: STREAM_READS && "connections are net.Sockets here, which keep the lingering close",
+  }, async (t) => {
+    // The client said it sends nothing more and nothing more came: the listener closes at once (the
+    // answer, then a FIN), as nginx does, instead of a shutdown and up to 2 s of reading for a client
+    // that stays half-open. setTimeout is mocked so that the linger can never end the connection, and
+    // the client allows half-open connections, so it never sends its own FIN: only closing at once
+    // empties the listener.
+    const listener = await HttpListener.open({ callback: () => OK, port: 0 });
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const cases: Array<[string, string]> = [
+        ["HTTP/1.1 with Connection: close", "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"],
+        ["HTTP/1.0 without keep-alive", "GET / HTTP/1.0\r\n\r\n"],
+      ];
+      for (const [what, input] of cases) {
+        const socket = await openHalfOpen(listener.port);
+        const reply = collect(socket);
+        const ended = new Promise<void>((resolve) => socket.once("end", resolve));
+        socket.write(input);
+        await ended;
+        assert.match(reply.text(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok$/, what);
+        await turnsUntil(() => listener.stats().connections === 0);
+        assert.equal(listener.stats().connections, 0, `${what}: the listener still holds the connection`);
+        socket.destroy();
+      }
+    } finally {
+      t.mock.timers.reset();
+      await listener.close();
+    }
+  });
+
+  test("input after a request that asks to close keeps the linger: the answer arrives whole, and the socket waits for the client", async (t) => {
+    // Closing a socket with unread input makes the kernel send a reset, which can destroy the answer
+    // before the client reads it: with bytes after the request, the listener shuts down and reads on.
+    const listener = await HttpListener.open({ callback: () => OK, port: 0 });
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const socket = await openHalfOpen(listener.port);
+      const reply = collect(socket);
+      const ended = new Promise<void>((resolve) => socket.once("end", resolve));
+      socket.write(`GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n${GET}`);
+      await ended;
+      assert.match(reply.text(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok$/);
+      await turnsUntil(() => listener.stats().connections === 0, 1000);
+      assert.equal(listener.stats().connections, 1, "closed with unread input: the linger was skipped");
+      socket.end();
+      await reply.closed;
+      await turnsUntil(() => listener.stats().connections === 0);
+      assert.equal(listener.stats().connections, 0, "the client's FIN did not end the linger");
+    } finally {
+      t.mock.timers.reset();
+      await listener.close();
+    }
+  });
+
+  test("input that comes while the answer to a request that asks to close is pending keeps the linger too", async (t) => {
+    let release = (): void => {};
+    let running = (): void => {};
+    const callbackRan = new Promise<void>((r) => {
+      running = r;
+    });
+    const listener = await HttpListener.open({
+      callback: () => {
+        running();
+        return new Promise<string>((resolve) => {
+          release = () => resolve(OK);
+        });
+      },
+      port: 0,
+    });
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const socket = await openHalfOpen(listener.port);
+      const reply = collect(socket);
+      const ended = new Promise<void>((resolve) => socket.once("end", resolve));
+      socket.write("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      await callbackRan;
+      // More input while the callback runs: the listener reads it (and discards it) within a few turns.
+      socket.write(GET);
+      await turnsUntil(() => false, 1000);
+      release();
+      await ended;
+      assert.match(reply.text(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok$/);
+      await turnsUntil(() => listener.stats().connections === 0, 1000);
+      assert.equal(
+        listener.stats().connections,
+        1,
+        "closed with input that came after the request: the linger was skipped",
+      );
+      socket.end();
+      await reply.closed;
+      await turnsUntil(() => listener.stats().connections === 0);
+      assert.equal(listener.stats().connections, 0);
     } finally {
       t.mock.timers.reset();
       await listener.close();
