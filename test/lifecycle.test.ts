@@ -745,8 +745,16 @@ describe("bounded Close and a zero limit", () => {
     });
     const lid = await callbackhttp.Open("InstantOrNot", 0, 0);
     t.after(() => callbackhttp.Close(lid));
-    const { data } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 300 });
-    assert.equal(data.toString("latin1"), OK);
+    // An instant callback can still be preempted past the millisecond when the machine is busy (the
+    // suite's files run in parallel on two cores): each try is answered 200 or 503, and one of five must
+    // be 200. A zero limit that cut every callback would fail all five.
+    const answers: string[] = [];
+    for (let i = 0; i < 5 && answers.at(-1) !== OK; i++) {
+      const { data } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 300 });
+      answers.push(data.toString("latin1"));
+    }
+    for (const answer of answers) assert.match(answer, /^HTTP\/1\.1 (200|503) /);
+    assert.equal(answers.at(-1), OK, `never answered within the millisecond: ${answers.length} tries`);
     const slow = await sendRaw(callbackhttp.Port(lid), ["GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"], { timeoutMs: 1000 });
     assert.deepEqual(statuses(slow.data), [503]);
   });
