@@ -4,13 +4,13 @@
  * answered, and the two-step shutdown (RouteClose, WaitRouteDrained, Close).
  */
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
 import { buildResponse, callback, callbackhttp, HttpListener, textResponse } from "../src/index.js";
 import { sendRaw, statuses } from "./support/raw-client.js";
 import { collect, open, until } from "./support/socket-helpers.js";
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 /** Connections are net.Sockets, not raw TCP handles (test/net-socket-fallback.test.ts reruns this file so). */
 const STREAM_READS = process.env.CALLBACKHTTP_STREAM_READS === "1";
 
@@ -21,15 +21,6 @@ const STREAM_READS = process.env.CALLBACKHTTP_STREAM_READS === "1";
 async function turnsUntil(done: () => boolean, turns = 100_000): Promise<void> {
   for (let turn = 0; turn < turns && !done(); turn++) await new Promise((r) => setImmediate(r));
 }
-
-/** A client socket that stays open for writing after the server's FIN (it never ends its side by itself). */
-function openHalfOpen(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => resolve(socket));
-    socket.on("error", reject);
-  });
-}
-const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
 /** A callback whose answers wait until the test releases them, one by one. */
 function heldCallback(name: string): { release: () => void; started: () => number } {
@@ -191,7 +182,7 @@ describe("counters under traffic", () => {
         ["HTTP/1.0 without keep-alive", "GET / HTTP/1.0\r\n\r\n"],
       ];
       for (const [what, input] of cases) {
-        const socket = await openHalfOpen(listener.port);
+        const socket = await open(listener.port, { allowHalfOpen: true });
         const reply = collect(socket);
         const ended = new Promise<void>((resolve) => socket.once("end", resolve));
         socket.write(input);
@@ -213,7 +204,7 @@ describe("counters under traffic", () => {
     const listener = await HttpListener.open({ callback: () => OK, port: 0 });
     t.mock.timers.enable({ apis: ["setTimeout"] });
     try {
-      const socket = await openHalfOpen(listener.port);
+      const socket = await open(listener.port, { allowHalfOpen: true });
       const reply = collect(socket);
       const ended = new Promise<void>((resolve) => socket.once("end", resolve));
       socket.write(`GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n${GET}`);
@@ -248,7 +239,7 @@ describe("counters under traffic", () => {
     });
     t.mock.timers.enable({ apis: ["setTimeout"] });
     try {
-      const socket = await openHalfOpen(listener.port);
+      const socket = await open(listener.port, { allowHalfOpen: true });
       const reply = collect(socket);
       const ended = new Promise<void>((resolve) => socket.once("end", resolve));
       socket.write("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");

@@ -6,10 +6,13 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 
-/** A socket connected to 127.0.0.1:`port`. */
-export function open(port: number): Promise<Socket> {
+/**
+ * A socket connected to 127.0.0.1:`port`. With `allowHalfOpen`, it stays open for writing after the
+ * server's FIN (it never ends its side by itself).
+ */
+export function open(port: number, { allowHalfOpen = false } = {}): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ port, host: "127.0.0.1" }, () => resolve(s));
+    const s = connect({ port, host: "127.0.0.1", allowHalfOpen }, () => resolve(s));
     s.on("error", reject);
   });
 }
