@@ -269,17 +269,17 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#requests++;
     const max = this.#owner.limits.maxRequestsPerConnection;
     // RFC 9112 9.6: after a request that says close, no further request is read.
+    const askedToClose =
+      flags & REQUEST_FLAGS.CLOSE || (flags & REQUEST_FLAGS.HTTP10 && !(flags & REQUEST_FLAGS.KEEP_ALIVE));
     if (
-      flags & (REQUEST_FLAGS.CLOSE | REQUEST_FLAGS.CONNECT) ||
-      (flags & REQUEST_FLAGS.HTTP10 && !(flags & REQUEST_FLAGS.KEEP_ALIVE)) ||
+      askedToClose ||
+      flags & REQUEST_FLAGS.CONNECT ||
       (max > 0 && this.#requests >= max) ||
       this.#owner.limits.keepAliveTimeoutMs === 0
     ) {
       ex.lastOnConnection = true;
       this.#set(CLOSE_AFTER, true);
-      const asked =
-        flags & REQUEST_FLAGS.CLOSE || (flags & REQUEST_FLAGS.HTTP10 && !(flags & REQUEST_FLAGS.KEEP_ALIVE));
-      if (asked && !(flags & REQUEST_FLAGS.CONNECT)) this.#set(CLOSE_ASKED, true);
+      if (askedToClose && !(flags & REQUEST_FLAGS.CONNECT)) this.#set(CLOSE_ASKED, true);
       return false;
     }
     return true;
