@@ -181,10 +181,13 @@ export class Exchange {
     return this.#abort.signal;
   }
 
-  /** Abort the callback's signal, if it ever asked for one. */
   /** The runner's hook for an abort (worker mode forwards it), without an AbortSignal listener per request. */
   onAbort: ((ex: Exchange, name: string, message: string) => void) | null = null;
 
+  /**
+   * Abort the callback's signal. It is made now if the callback has not asked
+   * for it yet, so that a callback reading `ctx.signal` later finds it aborted.
+   */
   abort(reason: string): void {
     const name = reason === "timeout" ? "TimeoutError" : "AbortError";
     this.#abort ??= new AbortController();
