@@ -98,6 +98,17 @@ function isTcpHandle(handle: unknown): handle is TcpHandle {
   return HANDLE_METHODS.every((m) => typeof h[m] === "function") && typeof h.onconnection === "function";
 }
 
+/**
+ * A WriteWrap that no write has kept: Node ties a write request object to its
+ * write only when the kernel cannot take all of it at once (the write goes on
+ * asynchronously, and the object reports its end). A write the kernel took whole
+ * leaves the object untouched, so the next write reuses it instead of making a
+ * new one (making one cost ~1% of a keep-alive request's CPU). One that was
+ * tied to a write, or to a failed one, is never reused: Node refuses to tie an
+ * object twice.
+ */
+let spareWriteReq: StreamRequest | null = null;
+
 /** Bits of RawTcpSocket.#bits. */
 const PAUSED = 1;
 const EOF_SEEN = 2;
@@ -173,7 +184,8 @@ export class RawTcpSocket {
       if (callback !== undefined) process.nextTick(callback);
       return false;
     }
-    const req = new streamBinding!.WriteWrap();
+    const req = spareWriteReq ?? new streamBinding!.WriteWrap();
+    spareWriteReq = null;
     req.oncomplete = onWriteDone;
     req.socket = this;
     req.callback = callback;
@@ -187,6 +199,11 @@ export class RawTcpSocket {
       return false;
     }
     if (streamBinding!.streamBaseState[streamBinding!.kLastWriteWasAsync] === 0) {
+      // The kernel took every byte at once: Node never tied the request object to a write, so the next one may use it.
+      req.socket = null;
+      req.callback = undefined;
+      req.buffer = null;
+      spareWriteReq = req;
       if (callback !== undefined) process.nextTick(callback);
       return true;
     }

@@ -189,6 +189,47 @@ describe("raw TCP sockets", { skip: turnedOff, timeout: 60_000 }, () => {
     await until(() => bigDone, "the write callback once the client read", 20_000);
   });
 
+  test("writes taken at once and writes that queue, mixed on two connections: each callback once, every byte in order", async (t) => {
+    // A write the kernel takes whole leaves its request object for the next write; one that queues keeps it
+    // until it is out. Mixed up, a queued write's end would be reported to the wrong socket and callback.
+    const a = await rawPair(t);
+    const b = await rawPair(t);
+    const replyA = collect(a.client);
+    b.client.pause();
+    const calls = new Map<string, number>();
+    const count = (name: string) => () => calls.set(name, (calls.get(name) ?? 0) + 1);
+    const big = 8 * 1024 * 1024;
+    a.socket.write(Buffer.from("a1;"), count("a1"));
+    assert.equal(b.socket.write(Buffer.alloc(big, 0x62), count("b1")), false, "the large write did not queue");
+    a.socket.write(Buffer.from("a2;"), count("a2"));
+    b.socket.write(Buffer.alloc(1024, 0x63), count("b2"));
+    a.socket.write(Buffer.from("a3;"), count("a3"));
+    await until(() => replyA.text() === "a1;a2;a3;", "the small writes at their client");
+    await until(() => ["a1", "a2", "a3"].every((n) => calls.get(n) === 1), "the small writes' callbacks");
+    assert.equal(calls.get("b1"), undefined, "a queued write reported done while its client read nothing");
+    let received = 0;
+    let tail = "";
+    b.client.on("data", (d: Buffer) => {
+      received += d.length;
+      tail = (tail + d.toString("latin1")).slice(-1024);
+    });
+    b.client.resume();
+    await until(() => calls.get("b1") === 1 && calls.get("b2") === 1, "the queued writes' callbacks", 20_000);
+    await until(() => received === big + 1024, "every byte of the queued writes", 20_000);
+    assert.equal(tail, "c".repeat(1024), "the second write's bytes did not come last");
+    a.socket.write(Buffer.from("a4;"), count("a4"));
+    await until(() => replyA.text() === "a1;a2;a3;a4;", "a write after the queue emptied");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual([...calls.entries()].sort(), [
+      ["a1", 1],
+      ["a2", 1],
+      ["a3", 1],
+      ["a4", 1],
+      ["b1", 1],
+      ["b2", 1],
+    ]);
+  });
+
   test("a client that does not read: writes queue, write() says so, and drain follows once it reads", async (t) => {
     const { client, socket, sink } = await rawPair(t);
     client.pause();
