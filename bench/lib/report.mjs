@@ -251,7 +251,7 @@ export function goalsTable(results, versions) {
     const cols = versions.map(({ major }) => {
       const r = results.find((x) => x.what === what && x.major === major);
       if (!r || r.value === null) return "n/a";
-      const fmt = (x) => (x === null ? "n/a" : r.base === null ? `${(x / 1024).toFixed(1)} KiB` : `${x.toFixed(2)}×`);
+      const fmt = (x) => (r.base !== null ? fmtRatio(x) : x === null ? "n/a" : `${(x / 1024).toFixed(1)} KiB`);
       const bound = r.base === null ? `${r.at / 1000} KB (${(r.at / 1024).toFixed(1)} KiB)` : `${r.at}×`;
       const goal = `${r.bound === "min" ? "≥" : "≤"} ${bound}`;
       const perRound = r.rounds.length > 1 ? ` (rounds ${r.rounds.map(fmt).join(", ")})` : "";
