@@ -3,7 +3,9 @@
  * The `callbackhttp` command: starts the demo app, or serves a callback
  * exported by a module of the user's, on 127.0.0.1 by default. Built only on
  * the public API. SIGINT/SIGTERM run the two-step shutdown (RouteClose,
- * WaitRouteDrained with a deadline, Close); a second signal forces the close.
+ * WaitRouteDrained with a deadline, Close); a second signal skips the rest of
+ * the drain wait and closes at once (Close still gives running callbacks up
+ * to its grace time).
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -15,6 +17,7 @@ import { demoApp } from "./demo-app.js";
 import { CallbackHttpError } from "./errors.js";
 import { callbackhttp } from "./facade.js";
 import type { ListenerOptionsInput } from "./options.js";
+import { checkTimeoutRange } from "./validate.js";
 
 const HELP = `Usage:
   callbackhttp demo  [options]                          start the demo app
@@ -31,12 +34,32 @@ Options:
   --help, --version
 
 On start it prints one line, "listening http://HOST:PORT", with the bound port.
-Exit codes: 0 after a clean shutdown, 1 on a runtime error or a forced close, 2 on a usage error.
+SIGINT/SIGTERM drain and close; a second signal stops waiting for the drain.
+Exit codes: 0 after a clean shutdown, 1 on a runtime error or a forced close,
+2 on a usage error (a malformed command line, or a value the listener refuses).
 `;
 
 function usage(message: string): never {
   process.stderr.write(`callbackhttp: ${message}\n\n${HELP}`);
   process.exit(2);
+}
+
+/** Codes of the values Open refuses as given: on the command line, usage errors. */
+const REFUSED_VALUE = new Set(["ERR_ARG_TYPE", "ERR_PORT_RANGE", "ERR_TIMEOUT_RANGE", "ERR_BIND_MODE"]);
+
+/** Options that take a value: `--timeout -1` passes -1 as the value (parseArgs alone reads it as an option). */
+const VALUE_OPTIONS = new Set(["--port", "--timeout", "--workers", "--keep-alive-timeout", "--drain-timeout"]);
+
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (VALUE_OPTIONS.has(argv[i]!) && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
 }
 
 function integer(name: string, value: string | undefined, fallback: number): number {
@@ -70,6 +93,11 @@ async function main(argv: string[]): Promise<void> {
   const port = integer("port", values.port, command === "demo" ? 8080 : 0);
   const timeoutMs = integer("timeout", values.timeout, -1);
   const drainMs = integer("drain-timeout", values["drain-timeout"], 10000);
+  try {
+    checkTimeoutRange("callbackhttp.WaitRouteDrained", "timeoutMs", drainMs);
+  } catch (err) {
+    usage(`--drain-timeout: ${(err as Error).message}`);
+  }
   const options: ListenerOptionsInput = {};
   if (values["keep-alive-timeout"] !== undefined) {
     options.keepAliveTimeoutMs = integer("keep-alive-timeout", values["keep-alive-timeout"], 5000);
@@ -98,7 +126,13 @@ async function main(argv: string[]): Promise<void> {
     }
   }
 
-  const lid = await callbackhttp.Open(name, timeoutMs, port, bind === "any" ? 1 : 0, options);
+  let lid: number;
+  try {
+    lid = await callbackhttp.Open(name, timeoutMs, port, bind === "any" ? 1 : 0, options);
+  } catch (err) {
+    if (err instanceof CallbackHttpError && REFUSED_VALUE.has(err.code)) usage(`${err.code}: ${err.message}`);
+    throw err;
+  }
   const host = bind === "any" ? "0.0.0.0" : "127.0.0.1";
   process.stdout.write(`listening http://${host}:${callbackhttp.Port(lid)}\n`);
 
@@ -121,7 +155,10 @@ async function main(argv: string[]): Promise<void> {
     process.off("SIGTERM", onSignal);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
-    void shutdown(signal);
+    shutdown(signal).catch((err: unknown) => {
+      process.stderr.write(`callbackhttp: shutdown failed: ${String(err)}\n`);
+      process.exit(1);
+    });
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -129,7 +166,7 @@ async function main(argv: string[]): Promise<void> {
 
 function parse(argv: string[]) {
   return parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     allowPositionals: true,
     options: {
       port: { type: "string" },

@@ -95,3 +95,37 @@ test("a port in use exits 1 naming ERR_BIND and EADDRINUSE", async () => {
   assert.equal(code, 1);
   assert.match(err, /ERR_BIND.*EADDRINUSE/);
 });
+
+/** Runs the command to its end; its exit code and stderr. */
+async function run(args: string[]): Promise<{ code: number; err: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const [code] = await once(child, "exit");
+  return { code: code as number, err };
+}
+
+test("a negative number after an option is its value: --timeout -1 starts the server", async () => {
+  const { child, base } = await start(["demo", "--port", "0", "--timeout", "-1", "--drain-timeout", "-1"]);
+  try {
+    assert.equal((await fetch(`${base}/`)).status, 200);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const [code] = await once(child, "exit");
+  assert.equal(code, 0);
+});
+
+test("values the listener refuses are usage errors: exit 2, naming the value", async () => {
+  const port = await run(["demo", "--port", "70000"]);
+  assert.equal(port.code, 2);
+  assert.match(port.err, /ERR_PORT_RANGE: callbackhttp\.Open: port 70000 is outside 0\.\.65535/);
+  assert.match(port.err, /Usage:/);
+  const timeout = await run(["demo", "--port", "0", "--timeout", "-5"]);
+  assert.equal(timeout.code, 2);
+  assert.match(timeout.err, /ERR_TIMEOUT_RANGE: .*-5/);
+  // Checked at start, not when the first signal comes and the drain begins.
+  const drain = await run(["demo", "--port", "0", "--drain-timeout", "-5"]);
+  assert.equal(drain.code, 2);
+  assert.match(drain.err, /--drain-timeout: .*timeoutMs -5 is neither -1 nor within 0\.\.2147483647/);
+});
