@@ -138,6 +138,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #bits = 0;
   /** When the unfinished request began (nowMs()), for its time-outs; -1 until handleData stamps it. */
   #requestStartedAt = -1;
+  /** When reads were paused (READ_PAUSED): that time does not count against a request's time-outs. */
+  #readsPausedAt = 0;
   #requests = 0;
   /**
    * While the listener waits for the client to take its answers (ending: the
@@ -685,6 +687,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   #pauseReading(): void {
     this.#set(READ_PAUSED, true);
+    this.#readsPausedAt = nowMs();
     const socket = this.#socket;
     if (socket instanceof RawTcpSocket) socket.pauseReads();
     else pauseReads(socket);
@@ -692,6 +695,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   #resumeReading(): void {
     this.#set(READ_PAUSED, false);
+    // A request begun before the pause was not read meanwhile: its time-outs resume where they stopped.
+    if (this.#has(PARTIAL) && this.#requestStartedAt >= 0) {
+      this.#requestStartedAt += nowMs() - this.#readsPausedAt;
+      this.#arm(this.#deadline());
+    }
     const socket = this.#socket;
     if (socket instanceof RawTcpSocket) socket.resumeReads();
     else resumeReads(socket);
@@ -719,7 +727,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     const limits = this.#owner.limits;
     if (this.#has(ENDING)) return this.#watchFrom + LINGER_MS;
     let at = Number.POSITIVE_INFINITY;
-    if (this.#has(PARTIAL)) {
+    // While reads are paused the client cannot be late: what it sent waits in the kernel, unread.
+    if (this.#has(PARTIAL) && !this.#has(READ_PAUSED)) {
       if (limits.headersTimeoutMs > 0 && !this.#framer?.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
     }

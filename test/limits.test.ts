@@ -99,6 +99,27 @@ describe("time-outs", () => {
     });
   });
 
+  test("a request's time-outs stop while the listener has stopped reading the connection (a deep pipeline)", async () => {
+    // 100 pipelined requests whose callbacks take 10 ms each, one at a time: the listener stops reading at 64 queued
+    // and reads again ~0.4 s later. The 101st request's head is split: its first bytes come with the 100, the rest
+    // 50 ms after, so it is complete long before headersTimeoutMs, but is read only after it.
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve(OK), 10));
+    await withListener({ callback: slow, concurrency: 1, headersTimeoutMs: 200, requestTimeoutMs: 300 }, async (l) => {
+      const last = "GET /last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+      const r = await sendRaw(l.port, [GET.repeat(100) + last.slice(0, 10), last.slice(10)], {
+        gapMs: 50,
+        timeoutMs: 10_000,
+      });
+      const got = statuses(r.data);
+      assert.equal(got.length, 101, `got ${got.length} answers, the last ${got.at(-1)}`);
+      assert.ok(
+        got.every((s) => s === 200),
+        `not all 200: ${got.filter((s) => s !== 200)}`,
+      );
+      assert.ok(r.closed);
+    });
+  });
+
   test("an idle kept-alive connection is closed silently after keepAliveTimeoutMs", async () => {
     await withListener({ keepAliveTimeoutMs: 300 }, async (l) => {
       const socket = await open(l.port);
