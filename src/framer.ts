@@ -389,6 +389,13 @@ export class RequestFramer {
       }
     }
     if (lf === -1) {
+      // A CR must be the line's end; one followed by anything but LF is refused now, not once the LF comes.
+      const cr = chunk.indexOf(CR, pos);
+      const prev = this.#line?.at(-1);
+      if ((cr !== -1 && cr < len - 1) || (prev !== undefined && prev[prev.length - 1] === CR)) {
+        this.#fail(400, "bare CR in a line");
+        return -1;
+      }
       (this.#line ??= []).push(chunk.subarray(pos));
       this.#lineBytes += len - pos;
       return len;
