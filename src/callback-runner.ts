@@ -31,6 +31,12 @@ export interface CallbackRunner {
   /** A stage() call would be accepted now. */
   canStage?(): boolean;
   /**
+   * Optional (worker mode): false when run() could not begin a callback now
+   * (a replacement worker is still starting); the request then waits as
+   * queued until the runner reports `wake()`. Absent: always true.
+   */
+  canRun?(): boolean;
+  /**
    * Take a staged `ex` back: true when it will never begin; false when it had
    * already begun (the runner reported `begin(ex)` before returning).
    */
@@ -59,6 +65,8 @@ export interface RunnerHost {
   readonly requeue: (ex: Exchange) => void;
   /** The listener is in Close. */
   readonly closing: () => boolean;
+  /** run() can begin callbacks again (canRun turned true): waiting requests may start. */
+  readonly wake: () => void;
 }
 
 /** A response value as the listener takes it (a string stays a string), or null when it is not one. */

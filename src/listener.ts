@@ -303,8 +303,8 @@ export class HttpListener implements ConnectionOwner {
       this.#waiting.push(conn);
       return false;
     }
-    if (this.#concurrency > 0 && this.counters.running >= this.#concurrency) {
-      // Every slot is busy: a worker may still take it ahead, to begin it the moment it is free.
+    if ((this.#concurrency > 0 && this.counters.running >= this.#concurrency) || this.#runner.canRun?.() === false) {
+      // Every slot is busy (or no worker is ready): a worker may still take it ahead, to begin it the moment it is free.
       if (this.#runner.stage?.(ex)) {
         ex.state = EXCHANGE_STATE.STAGED;
         return true;
@@ -376,6 +376,11 @@ export class HttpListener implements ConnectionOwner {
     if (this.#waiting.length > 0) this.#startWaiting();
   };
 
+  /** The runner's report: it can begin callbacks again (a replacement worker is ready). */
+  readonly wake = (): void => {
+    if (this.#waiting.length > 0) this.#startWaiting();
+  };
+
   /** The runner's report: a staged request came back unstarted (its worker was lost). */
   readonly requeue = (ex: Exchange): void => {
     if (ex.state !== EXCHANGE_STATE.STAGED) return;
@@ -418,7 +423,8 @@ export class HttpListener implements ConnectionOwner {
     const runner = this.#runner;
     // Bounded: a connection that cannot start after all goes to the back of the list.
     for (let n = waiting.length; n > 0 && waiting.length > 0; n--) {
-      if (this.counters.running >= this.#concurrency && !runner.canStage?.()) break;
+      const full = this.counters.running >= this.#concurrency || runner.canRun?.() === false;
+      if (full && !runner.canStage?.()) break;
       const conn = waiting.shift()!;
       this.#turn = conn;
       conn.resume();
@@ -510,6 +516,7 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
     settle,
     begin: (ex) => listener?.begin(ex),
     requeue: (ex) => listener?.requeue(ex),
+    wake: () => listener?.wake(),
     closing: () => listener?.state === LISTENER_STATE.CLOSING,
   };
   if (limits.workers > 0) {

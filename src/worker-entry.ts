@@ -146,11 +146,16 @@ function abort(msg: Extract<ToWorker, { type: "abort" }>): void {
   else if (waiting.some((w) => w.id === msg.id)) earlyAborts.set(msg.id, msg);
 }
 
-/** The export named `name`: a named export, or a property of the default export (a CommonJS module). */
+/**
+ * The export named `name`: a named export, or a property of the default export (a CommonJS module's
+ * `module.exports`, an object or a function that carries its handlers as properties).
+ */
 function findExport(mod: Record<string, unknown>, name: string): unknown {
   if (name in mod) return mod[name];
   const fallback = mod.default;
-  return fallback !== null && typeof fallback === "object" ? (fallback as Record<string, unknown>)[name] : undefined;
+  return (fallback !== null && typeof fallback === "object") || typeof fallback === "function"
+    ? (fallback as Record<string, unknown>)[name]
+    : undefined;
 }
 
 async function start(): Promise<void> {

@@ -171,8 +171,10 @@ class Job {
 class PoolWorker {
   readonly thread: Worker;
   readonly jobs = new Map<number, Job>();
-  /** The module loaded; until then, requests sent to it wait in its message queue. */
+  /** The module loaded: requests may be sent to it (none is sent before). */
   ready = false;
+  /** A replacement's bound on loading the module (START_TIMEOUT_MS), cleared once it is ready. */
+  startTimer: NodeJS.Timeout | null = null;
   /** The request handed to it ahead of a free slot (also in `jobs`), or null. */
   staged: Job | null = null;
   /** The claim cell shared with the thread (WorkerSetup.claim). */
@@ -282,7 +284,7 @@ export class WorkerPool implements CallbackRunner {
   run(ex: Exchange): void {
     const worker = this.#pick();
     if (worker === null) {
-      // Every worker is dead and its replacement not yet up: the request fails like a crash would.
+      // No worker is ready and none is starting (see canRun): the request fails like a crash would.
       this.#host.settle(ex, null);
       return;
     }
@@ -332,6 +334,23 @@ export class WorkerPool implements CallbackRunner {
     };
     worker.thread.postMessage(message, [copy.buffer]);
     return job;
+  }
+
+  /**
+   * Whether run() would begin a callback now. Not while a replacement is still
+   * loading the module and no ready worker is free: the request then waits as
+   * queued, its time limit not yet running, until the replacement is ready
+   * (host.wake). With no worker starting either (all lost, the next try
+   * delayed), run() answers 500 at once rather than keep requests waiting.
+   */
+  canRun(): boolean {
+    let starting = false;
+    for (const w of this.#workers) {
+      if (w.gone) continue;
+      if (!w.ready) starting = true;
+      else if (!this.#staging || w.jobs.size === 0) return true;
+    }
+    return !starting;
   }
 
   /**
@@ -426,17 +445,15 @@ export class WorkerPool implements CallbackRunner {
 
   // ---- dispatch ----------------------------------------------------------------
 
-  /** The live worker with the fewest requests; among equals, one that is ready, in turn. */
+  /** The ready worker with the fewest requests; among equals, the next in turn. */
   #pick(): PoolWorker | null {
     const workers = this.#workers;
     const n = workers.length;
     let best: PoolWorker | null = null;
     for (let k = 0; k < n; k++) {
       const w = workers[(this.#cursor + k) % n]!;
-      if (w.gone) continue;
-      if (best === null || w.jobs.size < best.jobs.size || (w.jobs.size === best.jobs.size && w.ready && !best.ready)) {
-        best = w;
-      }
+      if (w.gone || !w.ready) continue;
+      if (best === null || w.jobs.size < best.jobs.size) best = w;
     }
     this.#cursor = (this.#cursor + 1) % n;
     return best;
@@ -482,6 +499,10 @@ export class WorkerPool implements CallbackRunner {
   #onMessage(w: PoolWorker, msg: FromWorker): void {
     if (msg.type === "done") {
       if (w.gone) return; // its jobs were settled when it was lost
+      const job = w.jobs.get(msg.id);
+      // Timed out or abandoned: the late answer is dropped. It frees nothing either: a callback that timed
+      // out without its worker being stopped had already returned, and its staged successor was begun then.
+      if (job === undefined) return;
       // One callback at a time: the worker begins its staged request right after this one (or, if that
       // request is still on its way, as soon as it arrives); begun first, so that it takes this slot.
       const staged = w.staged;
@@ -491,13 +512,20 @@ export class WorkerPool implements CallbackRunner {
       } else if (this.#staging) {
         this.#takeOver(w);
       }
-      const job = w.jobs.get(msg.id);
-      if (job === undefined) return; // timed out or abandoned: the late answer is dropped
       this.#forget(job);
       const response = msg.response;
       this.#host.settle(job.ex, response === null || typeof response === "string" ? response : Buffer.from(response));
     } else if (msg.type === "ready") {
       w.markReady();
+      if (w.startTimer !== null) {
+        clearTimeout(w.startTimer);
+        this.#timers.delete(w.startTimer);
+        w.startTimer = null;
+      }
+      if (this.#starting) return;
+      // A replacement: a request staged on a busy worker moves to it, and requests that waited for it begin.
+      if (this.#staging) this.#takeOver(w);
+      this.#host.wake();
     } else {
       w.failure = msg.reason;
       if (msg.error !== undefined) w.failureCause = rebuildError(msg.error);
@@ -531,13 +559,22 @@ export class WorkerPool implements CallbackRunner {
       this.#forget(job);
       this.#host.settle(job.ex, null);
     }
+    // Requests that waited for this worker to start wait no more: for its replacement, or, while none is
+    // starting, they get 500 (canRun).
+    if (!wasReady && !this.#closed) this.#host.wake();
   }
 
   #replace(dead: PoolWorker): void {
     const at = this.#workers.indexOf(dead);
     if (at < 0 || this.#closed) return;
     this.#restarts++;
-    this.#workers[at] = this.#spawn();
+    const w = this.#spawn();
+    this.#workers[at] = w;
+    // Open bounds the first workers' start; a replacement gets the same bound, so that requests cannot
+    // wait for good on one whose module never finishes loading (they get 500 and it is tried again).
+    w.startTimer = this.#later(() => {
+      if (!w.ready) this.#lost(w, `it did not load the module within ${START_TIMEOUT_MS} ms`);
+    }, START_TIMEOUT_MS);
   }
 
   /** End a thread; resolves once it exited, or after TERMINATE_BOUND_MS at most. */
@@ -556,13 +593,14 @@ export class WorkerPool implements CallbackRunner {
     return Promise.race([ended, bound]).finally(() => clearTimeout(timer));
   }
 
-  #later(fn: () => void, ms: number): void {
+  #later(fn: () => void, ms: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       fn();
     }, ms);
     timer.unref();
     this.#timers.add(timer);
+    return timer;
   }
 }
 

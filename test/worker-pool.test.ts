@@ -62,7 +62,7 @@ async function pool(workers: number): Promise<{
     waiting.delete(ex);
   };
   // concurrency 0 (not the listener's default of one per worker): no staging here, plain dispatch.
-  const reports = { settle, begin: () => {}, requeue: () => {}, closing: () => false };
+  const reports = { settle, begin: () => {}, requeue: () => {}, closing: () => false, wake: () => {} };
   const p = await startWorkerPool(config(workers), reports);
   const send = (path: string): Sent => {
     const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
@@ -129,6 +129,7 @@ describe("worker pool", () => {
         begin: (ex: Exchange) => begun.push(ex.bytes.toString("latin1").split(" ")[1]!),
         requeue: () => {},
         closing: () => false,
+        wake: () => {},
       };
       const base = config(1);
       const p = await startWorkerPool({ ...base, limits: { ...base.limits, concurrency: 1 } }, reports);

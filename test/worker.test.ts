@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -125,6 +125,28 @@ describe("worker mode: requests and responses", () => {
   });
 });
 
+describe("worker mode: CommonJS modules", () => {
+  test("the callback may be a property of module.exports, an object or a function", T, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "callbackhttp-cjs-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const answer = (body: string): string =>
+      `"HTTP/1.1 200 OK\\r\\nContent-Length: ${body.length}\\r\\nConnection: close\\r\\n\\r\\n${body}"`;
+    const modules = {
+      "object.cjs": `module.exports = { OnRequest: () => ${answer("object")} };`,
+      "function.cjs": `function main() {}\nmain.OnRequest = () => ${answer("function")};\nmodule.exports = main;`,
+    };
+    for (const [file, source] of Object.entries(modules)) {
+      writeFileSync(join(dir, file), source);
+      const listener = await HttpListener.open({ callback: "OnRequest", workers: 1, module: join(dir, file) });
+      try {
+        assert.equal((await request(listener.port, "/")).body, file.replace(".cjs", ""));
+      } finally {
+        await listener.close();
+      }
+    }
+  });
+});
+
 describe("worker mode: the hard time limit", () => {
   test(
     "an endless loop is answered 503 within its limit and its worker replaced; the rest keeps answering",
@@ -170,6 +192,86 @@ describe("worker mode: the hard time limit", () => {
       assert.equal((await request(port, "/cached")).body, "cached");
       await listener.close();
       assert.equal(workerThreadCount(), 0);
+    },
+  );
+});
+
+describe("worker mode: while a replacement starts, and after a late answer", () => {
+  test(
+    "requests wait for a replacement as Queued, their limit not yet running; its start is never cut short",
+    T,
+    async (t) => {
+      const limitMs = 300;
+      const listener = await HttpListener.open({
+        callback: "Handler",
+        timeoutMs: limitMs,
+        workers: 1,
+        module: HANDLERS.href,
+      });
+      t.after(() => listener.close());
+      // From now on a worker takes 4 limits to load the module: the replacement after the endless loop does.
+      process.env.CALLBACKHTTP_TEST_SLOW_START_MS = String(4 * limitMs);
+      t.after(() => {
+        delete process.env.CALLBACKHTTP_TEST_SLOW_START_MS;
+      });
+      const port = listener.port;
+      assert.equal((await request(port, "/spin")).status, 503);
+      const started = Date.now();
+      const next = [request(port, "/busy?ms=10"), request(port, "/busy?ms=10"), request(port, "/cached")];
+      await until(() => listener.counters.queued === 3, "three requests waiting for the replacement");
+      assert.equal(listener.counters.running, 0, "nothing runs while no worker is ready");
+      const replies = await Promise.all(next);
+      assert.deepEqual(
+        replies.map((r) => r.status),
+        [200, 200, 200],
+      );
+      assert.ok(Date.now() - started >= 2 * limitMs, "they did wait longer than their limit for it");
+      assert.deepEqual([listener.stats().timeouts, listener.stats().workerRestarts], [1, 1]);
+    },
+  );
+
+  test(
+    "the late answer of a callback past its limit frees nothing: the next requests keep their clocks",
+    T,
+    async (t) => {
+      const listener = await HttpListener.open({
+        callback: "Handler",
+        timeoutMs: 500,
+        workers: 1,
+        module: HANDLERS.href,
+      });
+      t.after(() => listener.close());
+      const port = listener.port;
+      const counters = listener.counters;
+      // a returns at 50 ms and its worker begins s, handed ahead; t waits behind s.
+      const a = request(port, "/busy?ms=50");
+      await until(() => counters.running === 1, "a to run");
+      const s = request(port, "/busy?ms=750");
+      await until(() => counters.queued === 1, "s to be handed ahead");
+      const last = request(port, "/busy?ms=375");
+      await until(() => counters.queued === 2, "the last one to wait");
+      // The main thread is held past a's limit, in a check-phase callback, so that the next turn of the event
+      // loop runs a's clock (timers) before it reads a's answer (poll). s, begun in the worker, runs from then;
+      // the last one must begin only when s's answer comes, not when a's late one does.
+      let maxRunning = 0;
+      const sample = setInterval(() => {
+        maxRunning = Math.max(maxRunning, counters.running);
+      }, 5);
+      t.after(() => clearInterval(sample));
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const holdUntil = Date.now() + 550;
+          while (Date.now() < holdUntil) {
+            // the main thread busy, as with any synchronous work of the user's
+          }
+          resolve();
+        }),
+      );
+      const statuses = (await Promise.all([a, s, last])).map((r) => r.status);
+      clearInterval(sample);
+      assert.deepEqual(statuses, [503, 200, 200]);
+      assert.equal(maxRunning, 1, "one running callback at most, as there is one worker");
+      assert.deepEqual([listener.stats().timeouts, listener.stats().workerRestarts], [1, 0]);
     },
   );
 });
