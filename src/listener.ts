@@ -267,7 +267,8 @@ export class HttpListener implements ConnectionOwner {
       }),
     ]);
     clearTimeout(timer);
-    await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
+    // The grace is for responses being written; callbacks still running now are abandoned and have none.
+    if (this.counters.active > this.counters.running) await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
     // Every socket reports its close before Close ends (a raw one is not counted by the net.Server).
     // libuv always reports a closed handle; the bound is only insurance.
     let closeWait: NodeJS.Timeout | undefined;

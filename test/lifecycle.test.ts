@@ -701,7 +701,8 @@ describe("callback results and time limit", () => {
 
 describe("bounded Close and a zero limit", () => {
   test("Close abandons a callback that has not settled once closeTimeoutMs passes", async () => {
-    // It would settle after 1.5 s: Close, given 100 ms, must not wait for it (by default it would).
+    // It would settle after 0.9 s: Close, given 100 ms, must not wait for it (by default it would), nor
+    // spend its 1 s write grace on it: an abandoned callback has nothing to write.
     let settled = false;
     callback(
       "SettlesLate",
@@ -710,7 +711,7 @@ describe("bounded Close and a zero limit", () => {
           setTimeout(() => {
             settled = true;
             resolve(1);
-          }, 1500),
+          }, 900),
         ),
     );
     const lid = await callbackhttp.Open("SettlesLate", -1, 0, 0, { closeTimeoutMs: 100 });
