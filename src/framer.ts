@@ -376,26 +376,23 @@ export class RequestFramer {
     const len = chunk.length;
     const lf = indexOfLF(chunk, pos);
     const end = lf === -1 ? len : lf + 1;
-    if (this.#state === CHUNK_SIZE) {
-      if (this.#lineBytes + end - pos > MAX_CHUNK_LINE_BYTES) {
-        this.#fail(413, "chunk extensions too large");
-        return -1;
-      }
-    } else {
-      this.#headBytes += end - pos;
-      if (this.#headBytes > this.#maxHeaderBytes) {
-        this.#fail(431, "request header fields too large");
-        return -1;
-      }
+    const chunkLine = this.#state === CHUNK_SIZE;
+    // The bytes this line may still take before its size limit.
+    const room = chunkLine ? MAX_CHUNK_LINE_BYTES - this.#lineBytes : this.#maxHeaderBytes - this.#headBytes;
+    // RFC 9112 2.2: a CR followed by anything but LF is refused as soon as that byte comes, not once an LF
+    // or a time-out does; unless the size limit was crossed first, so that the answer is the same however
+    // the bytes were cut. A complete line within its limit has a bare CR refused by the line's own checks.
+    if ((lf === -1 || end - pos > room) && this.#bareCrBefore(chunk, pos, Math.min(lf === -1 ? len : lf, pos + room))) {
+      this.#fail(400, "bare CR in a line");
+      return -1;
     }
+    if (end - pos > room) {
+      if (chunkLine) this.#fail(413, "chunk extensions too large");
+      else this.#fail(431, "request header fields too large");
+      return -1;
+    }
+    if (!chunkLine) this.#headBytes += end - pos;
     if (lf === -1) {
-      // A CR must be the line's end; one followed by anything but LF is refused now, not once the LF comes.
-      const cr = chunk.indexOf(CR, pos);
-      const prev = this.#line?.at(-1);
-      if ((cr !== -1 && cr < len - 1) || (prev !== undefined && prev[prev.length - 1] === CR)) {
-        this.#fail(400, "bare CR in a line");
-        return -1;
-      }
       (this.#line ??= []).push(chunk.subarray(pos));
       this.#lineBytes += len - pos;
       return len;
@@ -424,6 +421,19 @@ export class RequestFramer {
           ? this.#chunkSizeLine(buf, s, lfAt - 1)
           : this.#trailerLine(buf, s, lfAt - 1);
     return ok ? end : -1;
+  }
+
+  /**
+   * Whether a bare CR of the line shows at a byte before `limit`: a CR in `chunk` from `pos` whose next byte
+   * is there, or a CR ending the line's earlier pieces while `chunk[pos]` (not an LF: `limit` stops short of
+   * the line's LF) is there.
+   */
+  #bareCrBefore(chunk: Buffer, pos: number, limit: number): boolean {
+    if (pos >= limit) return false;
+    const prev = this.#line?.at(-1);
+    if (prev !== undefined && prev[prev.length - 1] === CR) return true;
+    const cr = chunk.indexOf(CR, pos);
+    return cr !== -1 && cr + 1 < limit;
   }
 
   /** One line of the head, `buf[s, e)` without its CRLF. */
