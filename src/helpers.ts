@@ -6,6 +6,7 @@
 import { STATUS_CODES } from "node:http";
 import { CallbackHttpError, describe } from "./errors.js";
 import type { CallbackContext } from "./exchange.js";
+import { CR, FIELD_VALUE, LF, TOKEN } from "./http-tokens.js";
 
 export interface ParsedRequest {
   method: string;
@@ -50,13 +51,13 @@ export function parseRequest(raw: Uint8Array | string): ParsedRequest {
     const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
     rawHeaders.push([name, value]);
     const key = name.toLowerCase();
-    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+    setField(headers, key, Object.hasOwn(headers, key) ? `${headers[key]}, ${value}` : value);
   }
   const rest = bytes.subarray(headEnd + 4);
   const chunked = /(?:^|,)\s*chunked\s*$/i.test(headers["transfer-encoding"] ?? "");
   // A repeated Content-Length is joined as "3, 3"; the listener only lets identical repeats through.
   const length = Number((headers["content-length"] ?? `${rest.length}`).split(",")[0]);
-  const body = chunked ? decodeChunked(rest) : rest.subarray(0, length);
+  const body = chunked ? decodeChunkedFor("parseRequest", rest) : rest.subarray(0, length);
   const q = target.indexOf("?");
   return {
     method,
@@ -75,24 +76,40 @@ export function parseRequest(raw: Uint8Array | string): ParsedRequest {
  * @throws CallbackHttpError ERR_ARG_TYPE when `body` is not bytes, or not a whole chunked body.
  */
 export function decodeChunked(body: Uint8Array): Buffer {
-  const bytes = toBuffer(body, "decodeChunked", "a Uint8Array");
+  return decodeChunkedFor("decodeChunked", toBuffer(body, "decodeChunked", "a Uint8Array"));
+}
+
+/** decodeChunked, its errors named after `where`, the helper that was called. */
+function decodeChunkedFor(where: string, bytes: Buffer): Buffer {
+  const truncated = (): CallbackHttpError => new CallbackHttpError("ERR_ARG_TYPE", `${where}: truncated chunked body`);
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {
     const eol = bytes.indexOf("\r\n", at);
-    if (eol < 0) throw new CallbackHttpError("ERR_ARG_TYPE", "decodeChunked: truncated chunked body");
+    if (eol < 0) throw truncated();
     const digits = bytes
       .toString("latin1", at, eol)
       .split(";")[0]!
       .replace(/[ \t]+$/, "");
     // chunk-size = 1*HEXDIG (RFC 9112 7.1): no sign, no "0x", nothing after the digits but an extension.
     const size = /^[0-9A-Fa-f]{1,12}$/.test(digits) ? Number.parseInt(digits, 16) : Number.NaN;
-    if (!Number.isSafeInteger(size)) {
-      throw new CallbackHttpError("ERR_ARG_TYPE", "decodeChunked: invalid chunk size");
-    }
+    if (!Number.isSafeInteger(size)) throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: invalid chunk size`);
+    at = eol + 2;
     if (size === 0) break;
-    parts.push(bytes.subarray(eol + 2, eol + 2 + size));
-    at = eol + 2 + size + 2;
+    const end = at + size;
+    if (end + 2 > bytes.length) throw truncated();
+    if (bytes[end] !== CR || bytes[end + 1] !== LF) {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: chunk data not followed by CRLF`);
+    }
+    parts.push(bytes.subarray(at, end));
+    at = end + 2;
+  }
+  // The trailer section: field lines, then the empty line that ends the body.
+  for (;;) {
+    const eol = bytes.indexOf("\r\n", at);
+    if (eol < 0) throw truncated();
+    if (eol === at) break;
+    at = eol + 2;
   }
   return Buffer.concat(parts);
 }
@@ -132,17 +149,29 @@ export interface ResponseInit {
  * header holding a line break, or a body on a 1xx, 204 or 304 response.
  */
 export function buildResponse(init: ResponseInit = {}): Buffer {
+  return buildResponseFor("buildResponse", init);
+}
+
+/** buildResponse, its errors named after `where`, the helper that was called. */
+function buildResponseFor(where: string, init: ResponseInit): Buffer {
+  if (init === null || typeof init !== "object") {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: init must be an object, got ${describe(init)}`);
+  }
   const status = init.status ?? 200;
   if (!Number.isInteger(status) || status < 100 || status > 999) {
-    throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: status ${describe(status)} is not a 3-digit code`);
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: status ${describe(status)} is not a 3-digit code`);
   }
   const reason = init.reason ?? STATUS_CODES[status] ?? "";
+  // reason-phrase = *( HTAB / SP / VCHAR / obs-text ), RFC 9112 4: a line break would start a header.
+  if (typeof reason !== "string" || !fieldText(reason)) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: reason ${describe(reason)} is not a reason phrase`);
+  }
   const body =
     init.body === undefined
       ? EMPTY
       : typeof init.body === "string"
         ? Buffer.from(init.body)
-        : toBuffer(init.body, "buildResponse");
+        : toBuffer(init.body, where);
   const entries = Array.isArray(init.headers) ? init.headers : Object.entries(init.headers ?? {});
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   let hasLength = false;
@@ -151,7 +180,18 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
   for (const [name, value] of entries) {
     const v = String(value);
     if (/[\r\n]/.test(name) || /[\r\n]/.test(v)) {
-      throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: header ${describe(name)} holds a line break`);
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: header ${describe(name)} holds a line break`);
+    }
+    // The head is written one byte a character (Latin-1): a name is a token, a value VCHAR, SP, HTAB and
+    // obs-text; anything else (a control byte, a character past U+00FF) would reach the client changed.
+    if (typeof name !== "string" || name.length === 0 || !isToken(name)) {
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: header name ${describe(name)} is not a token`);
+    }
+    if (!fieldText(v)) {
+      throw new CallbackHttpError(
+        "ERR_ARG_TYPE",
+        `${where}: header ${describe(name)} has a value with a control character or a character past U+00FF`,
+      );
     }
     const lower = name.toLowerCase();
     if (lower === "content-length" || lower === "transfer-encoding") hasLength = true;
@@ -162,7 +202,7 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
   // RFC 9110 6.4.1: 1xx, 204 and 304 responses never carry content.
   const noBody = status < 200 || status === 204 || status === 304;
   if (noBody && body.length > 0) {
-    throw new CallbackHttpError("ERR_ARG_TYPE", `buildResponse: a ${status} response has no body`);
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: a ${status} response has no body`);
   }
   if (!hasLength && !noBody) head += `Content-Length: ${body.length}\r\n`;
   const context = init.context;
@@ -180,17 +220,59 @@ export function buildResponse(init: ResponseInit = {}): Buffer {
 
 /** A text/plain response. */
 export function textResponse(status: number, text: string, context?: CallbackContext): Buffer {
-  return buildResponse({ status, headers: { "Content-Type": "text/plain; charset=utf-8" }, body: text, context });
+  return buildResponseFor("textResponse", {
+    status,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+    body: text,
+    context,
+  });
 }
 
 /** An application/json response of `value`. */
 export function jsonResponse(status: number, value: unknown, context?: CallbackContext): Buffer {
-  return buildResponse({
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    // A BigInt, a cycle, or a toJSON that throws.
+    throw new CallbackHttpError("ERR_ARG_TYPE", `jsonResponse: value has no JSON form: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  // undefined, a function or a symbol: JSON.stringify gives no text at all.
+  if (json === undefined) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `jsonResponse: value ${describe(value)} has no JSON form`);
+  }
+  return buildResponseFor("jsonResponse", {
     status,
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(value),
+    body: json,
     context,
   });
+}
+
+/** Every character of `s` is HTAB, SP, VCHAR or obs-text: a field value or reason phrase, one byte each. */
+function fieldText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || FIELD_VALUE[c] !== 1) return false;
+  }
+  return true;
+}
+
+function isToken(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || TOKEN[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** Set `key` as an own property, even a name that Object.prototype has (`__proto__`, `constructor`). */
+function setField(headers: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__")
+    Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+  else headers[key] = value;
 }
 
 /**

@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildResponse, CallbackHttpError, decodeChunked, parseRequest, textResponse } from "../src/index.js";
+import {
+  buildResponse,
+  CallbackHttpError,
+  decodeChunked,
+  jsonResponse,
+  parseRequest,
+  textResponse,
+} from "../src/index.js";
 
 describe("parseRequest", () => {
   test("splits method, target, path, query, version, headers and a Content-Length body", () => {
@@ -73,6 +80,28 @@ describe("parseRequest", () => {
 
   test("refuses bytes without a request head", () => {
     assert.throws(() => parseRequest("GET / HTTP/1.1\r\n"), CallbackHttpError);
+  });
+
+  test("header names that Object.prototype has are fields like any other", () => {
+    const r = parseRequest("GET / HTTP/1.1\r\nHost: h\r\nConstructor: y\r\n__proto__: z\r\nToString: t\r\n\r\n");
+    assert.equal(r.headers.constructor, "y");
+    assert.equal(r.headers.tostring, "t");
+    assert.equal(Object.hasOwn(r.headers, "__proto__"), true);
+    assert.equal(Object.getOwnPropertyDescriptor(r.headers, "__proto__")?.value, "z");
+    assert.deepEqual(Object.keys(r.headers), ["host", "constructor", "__proto__", "tostring"]);
+    assert.equal(Object.getPrototypeOf(r.headers), Object.prototype, "still a plain object");
+  });
+
+  test("a chunked body must be whole: CRLF after each chunk's data, and the empty line after the trailers", () => {
+    for (const bad of ["3\r\nabcXX0\r\n\r\n", "3\r\nabc", "0\r\n", "0\r\nT: v\r\n", "3\r\nab"]) {
+      assert.throws(() => decodeChunked(Buffer.from(bad)), { code: "ERR_ARG_TYPE" }, JSON.stringify(bad));
+    }
+    assert.equal(decodeChunked(Buffer.from("3\r\nabc\r\n0\r\nT: v\r\nU: w\r\n\r\n")).toString(), "abc");
+    // An error met inside parseRequest is named after it, the function that was called.
+    assert.throws(() => parseRequest("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab"), {
+      code: "ERR_ARG_TYPE",
+      message: "parseRequest: truncated chunked body",
+    });
   });
 });
 
@@ -156,5 +185,57 @@ describe("buildResponse", () => {
 
   test("refuses a header value with a line break (response splitting)", () => {
     assert.throws(() => buildResponse({ headers: { "X-A": "1\r\nSet-Cookie: x" } }), { code: "ERR_ARG_TYPE" });
+  });
+
+  test("refuses a reason phrase with a line break, which would start a header of its own", () => {
+    assert.throws(() => buildResponse({ reason: "OK\r\nSet-Cookie: x" }), {
+      code: "ERR_ARG_TYPE",
+      message: 'buildResponse: reason "OK\\r\\nSet-Cookie: x" is not a reason phrase',
+    });
+    assert.equal(
+      buildResponse({ status: 299, reason: "Fine\tcaf\u00e9" }).toString("latin1"),
+      "HTTP/1.1 299 Fine\tcaf\u00e9\r\nContent-Length: 0\r\n\r\n",
+    );
+  });
+
+  test("refuses what the head cannot carry byte for byte: a name that is no token, a control byte, U+0100 and up", () => {
+    const bad: Array<Record<string, string>> = [
+      { "A B": "v" },
+      { "": "v" },
+      { "X-A": "a\u0000b" },
+      { "X-A": "h\u00e9llo\u20ac" },
+    ];
+    for (const headers of bad) {
+      assert.throws(() => buildResponse({ headers }), { code: "ERR_ARG_TYPE" }, JSON.stringify(headers));
+    }
+    // obs-text (U+0080..U+00FF) goes out as its one byte.
+    const built = buildResponse({ headers: { "X-A": "caf\u00e9" } });
+    assert.ok(built.includes(Buffer.from("\r\nX-A: caf\xe9\r\n", "latin1")), JSON.stringify(built.toString("latin1")));
+  });
+
+  test("an init that is not an object is ERR_ARG_TYPE, not a TypeError", () => {
+    assert.throws(() => buildResponse(null as never), {
+      code: "ERR_ARG_TYPE",
+      message: "buildResponse: init must be an object, got null",
+    });
+  });
+});
+
+describe("textResponse and jsonResponse", () => {
+  test("their errors are named after them", () => {
+    assert.throws(() => textResponse(42, "x"), { code: "ERR_ARG_TYPE", message: /^textResponse: status 42 / });
+    assert.throws(() => jsonResponse(204, { a: 1 }), {
+      code: "ERR_ARG_TYPE",
+      message: /^jsonResponse: a 204 response /,
+    });
+  });
+
+  test("a value without JSON text is ERR_ARG_TYPE: a BigInt, a cycle, undefined", () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const value of [1n, cycle, undefined, () => 1]) {
+      assert.throws(() => jsonResponse(200, value), { code: "ERR_ARG_TYPE", message: /^jsonResponse: value / });
+    }
+    assert.equal(jsonResponse(200, null).toString().endsWith("\r\n\r\nnull"), true);
   });
 });
