@@ -1,23 +1,28 @@
 /**
  * The listener's own responses, for requests no callback answers: a status
- * line, a plain-text one-line body and `Connection: close` (contract section 2).
- * Built once per status and reused.
+ * line, a plain-text one-line body and `Connection: close`. Built once per
+ * status and reused.
  */
 import { STATUS_CODES } from "node:http";
 
 const cache = new Map<number, Buffer>();
 
-/** The complete response the listener writes itself for `status`. */
-export function cannedResponse(status: number): Buffer {
-  let bytes = cache.get(status);
+/**
+ * The complete response the listener writes itself for `status`. Without
+ * `close`, it leaves out `Connection: close`: for Close's 503s to pipelined
+ * requests, all but the last of which keep the connection for the next answer.
+ */
+export function cannedResponse(status: number, close = true): Buffer {
+  const key = close ? status : -status;
+  let bytes = cache.get(key);
   if (bytes === undefined) {
     const reason = STATUS_CODES[status] ?? "Error";
     const body = `${status} ${reason}\n`;
     bytes = Buffer.from(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`,
       "latin1",
     );
-    cache.set(status, bytes);
+    cache.set(key, bytes);
   }
   return bytes;
 }

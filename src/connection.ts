@@ -426,7 +426,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     ) {
       this.#resumeReading();
     }
-    if (this.idle && !this.#has(ENDING) && !this.#has(CLOSE_AFTER)) this.#owner.idleList.add(this);
+    if (this.idle && !this.#has(ENDING) && !this.#has(CLOSE_AFTER)) {
+      // After RouteClose a connection closes once its last response is written, even one written late.
+      if (this.#owner.draining) this.#end();
+      else this.#owner.idleList.add(this);
+    }
   }
 
   #markerDone(generation: number): void {
@@ -499,9 +503,12 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
         this.#emit(ex.response!, ex.flags);
       } else {
         if (ex.timedOut) this.#owner.counters.endRunning();
-        this.#push(cannedResponse(ex.status));
+        // Close answers every request it found waiting: each 503 but the last leaves the connection to the next.
+        const next = this.#head;
+        const more = closedOut(ex) && next !== null && closedOut(next);
+        this.#push(cannedResponse(ex.status, !more));
         this.#outCount++;
-        this.#stopReading();
+        if (!more) this.#stopReading();
       }
       ex.state = EXCHANGE_STATE.DROPPED;
     }
@@ -785,6 +792,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A request that Close answered 503 before its callback began (not one past its time limit). */
+function closedOut(ex: Exchange): boolean {
+  return ex.state === EXCHANGE_STATE.REJECTED && ex.status === 503 && !ex.timedOut;
+}
 
 type NodeSocketInternals = Socket & { _bytesDispatched?: number; _handle?: { writeQueueSize?: number } | null };
 

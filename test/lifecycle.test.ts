@@ -414,6 +414,32 @@ describe("two-step shutdown", () => {
     assert.equal(callbackhttp.OpenCount(), before);
   });
 
+  test("RouteClose while a large response is still being written closes the connection once it is out", async (t) => {
+    // 8 MiB to a client that does not read: the socket still holds most of it when RouteClose comes.
+    const big = buildResponse({ body: Buffer.alloc(8 * 1024 * 1024, 0x61) });
+    const listener = await HttpListener.open({ callback: () => big, keepAliveTimeoutMs: 60_000 });
+    t.after(() => listener.close());
+    const socket = await open(listener.port);
+    t.after(() => socket.destroy());
+    socket.pause();
+    let received = 0;
+    let ended = false;
+    socket.on("data", (d: Buffer) => {
+      received += d.length;
+    });
+    socket.on("end", () => {
+      ended = true;
+    });
+    socket.write(GET);
+    await until(() => listener.counters.running === 0 && listener.counters.active === 1, "the response to be writing");
+    listener.routeClose();
+    socket.resume();
+    await until(() => listener.counters.active === 0, "the response to be written");
+    // Not parked as an idle kept-alive connection for keepAliveTimeoutMs (60 s): closed now.
+    await until(() => ended, "the listener to close the connection", 5000);
+    assert.equal(received, big.length);
+  });
+
   test("a new request on a kept-alive connection after RouteClose is answered 503 and closed", async () => {
     const held = heldCallback("HeldLate");
     const lid = await callbackhttp.Open("HeldLate", -1, 0);
@@ -458,13 +484,16 @@ describe("two-step shutdown", () => {
     const port = callbackhttp.Port(lid);
     const socket = await open(port);
     const reply = collect(socket);
-    socket.write(GET + GET);
-    await until(() => held.started() === 1 && callbackhttp.Queued(lid) === 1, "one running, one queued");
+    socket.write(GET + GET + GET + GET);
+    await until(() => held.started() === 1 && callbackhttp.Queued(lid) === 3, "one running, three queued");
     const closing = callbackhttp.Close(lid);
     setTimeout(() => held.release(), 20);
     assert.equal(await closing, 1);
     await reply.closed;
-    assert.deepEqual(statuses(Buffer.from(reply.text(), "latin1")), [200, 503]);
+    // Every queued request gets its 503; only the last says the connection closes.
+    assert.deepEqual(statuses(Buffer.from(reply.text(), "latin1")), [200, 503, 503, 503]);
+    assert.equal(reply.text().split("Connection: close").length - 1, 1);
+    assert.ok(reply.text().endsWith("Connection: close\r\n\r\n503 Service Unavailable\n"));
     assert.equal(held.started(), 1);
     // The closed listener keeps its record: final state, no throw.
     assert.equal(callbackhttp.State(lid), 0);
