@@ -34,7 +34,8 @@ export function responseKeepsAlive(
     const head = readHead(response, at, end);
     if (head === null) return false;
     if (head.status >= 100 && head.status < 200) {
-      if (head.status === 101) return false;
+      // An HTTP/1.0 client knows no interim answers (RFC 9110 15.2): it takes the 1xx for the answer.
+      if (head.status === 101 || http10) return false;
       at = head.bodyStart;
       continue;
     }
@@ -43,7 +44,8 @@ export function responseKeepsAlive(
     if ((http10 || head.minor === 0) && !head.keepAlive) return false;
     const rest = end - head.bodyStart;
     if (requestFlags & REQUEST_FLAGS.HEAD || head.status === 204 || head.status === 304) return rest === 0;
-    if (head.chunked) return chunkedEndsAt(response, head.bodyStart, end);
+    // An HTTP/1.0 client knows no chunked coding (RFC 9112 6.1): it reads such a body to the close.
+    if (head.chunked) return !http10 && chunkedEndsAt(response, head.bodyStart, end);
     if (head.teOther || head.length < 0) return false;
     return head.length === rest;
   }

@@ -133,6 +133,26 @@ describe("reading a response inside a range", () => {
     }
   });
 
+  test("an HTTP/1.0 client, which knows neither chunked bodies nor interim answers, reads them to the close", () => {
+    const http10 = REQUEST_FLAGS.HTTP10 | REQUEST_FLAGS.KEEP_ALIVE;
+    const chunked = latin1(
+      "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+    );
+    const interim = latin1(
+      `HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${OK.replace("\r\n\r\n", "\r\nConnection: keep-alive\r\n\r\n")}`,
+    );
+    const plain = latin1(OK.replace("\r\n\r\n", "\r\nConnection: keep-alive\r\n\r\n"));
+    assert.deepEqual(
+      [chunked, interim, plain].map((r) => responseKeepsAlive(r, http10)),
+      [false, false, true],
+    );
+    // The same answers to HTTP/1.1 keep the connection.
+    assert.deepEqual(
+      [chunked, interim, plain].map((r) => responseKeepsAlive(r, 0)),
+      [true, true, true],
+    );
+  });
+
   test("the request flags still decide first", () => {
     const buf = latin1(OK);
     assert.equal(responseKeepsAlive(buf, REQUEST_FLAGS.CLOSE, 0, buf.length), false);
