@@ -854,4 +854,55 @@ print("EOF", total, flush=True)
       await callbackhttp.Close(lid);
     }
   });
+
+  test("a client reading a closing connection's large answer steadily but slowly is not cut", {
+    timeout: 60_000,
+  }, async () => {
+    // 16 KiB every 50 ms (320 KB/s) through an 8 KiB receive buffer for 5 s, then as fast as it can. The
+    // system takes more of the answer only once half its send buffer (MiBs on loopback) has drained: with
+    // a 2 s window of no progress, this client was cut after 2 s with a clean FIN, its answer short.
+    const SLOW = `
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n")
+total = 0
+eof_while_slow = False
+end = time.time() + 5
+while time.time() < end:
+    d = s.recv(16384)
+    if not d:
+        eof_while_slow = True
+        break
+    total += len(d)
+    time.sleep(0.05)
+while not eof_while_slow:
+    d = s.recv(1 << 20)
+    if not d:
+        break
+    total += len(d)
+print("EOF_WHILE_SLOW" if eof_while_slow else "SLOW_PHASE_OK", total, flush=True)
+`;
+    const { spawn } = await import("node:child_process");
+    const SIZE = 12 * 1024 * 1024;
+    const answer = Buffer.concat([
+      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`),
+      Buffer.alloc(SIZE, 0x62),
+    ]);
+    const listener = await HttpListener.open({ callback: () => answer });
+    try {
+      const child = spawn("python3", ["-c", SLOW, String(listener.port)], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (text: string) => {
+        out += text;
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      assert.equal(code, 0);
+      assert.equal(out.trim(), `SLOW_PHASE_OK ${answer.length}`);
+    } finally {
+      await listener.close();
+    }
+  });
 });
