@@ -127,7 +127,28 @@ function claimed(msg: RunMessage): boolean {
   return msg.type !== "stage" || Atomics.compareExchange(claim, 0, msg.id, 0) === msg.id;
 }
 
+/** Requests to begin once the callback now running on this stack has returned (see begin). */
+const toBegin: RunMessage[] = [];
+let beginning = false;
+
+/**
+ * Begin `msg`'s callback. A synchronous callback answers from inside its own call, and that answer
+ * begins the next request: begun there, each would run one level deeper on the stack, without end
+ * under steady load (hundreds of levels in seconds, then a stack overflow). So a request that comes
+ * while a callback runs on this stack waits for it to return, and one loop begins them in turn.
+ */
 function begin(msg: RunMessage): void {
+  toBegin.push(msg);
+  if (beginning) return;
+  beginning = true;
+  try {
+    for (let next = toBegin.shift(); next !== undefined; next = toBegin.shift()) run(next);
+  } finally {
+    beginning = false;
+  }
+}
+
+function run(msg: RunMessage): void {
   const context = new WorkerContext(msg);
   const ref = new WorkerRef(Buffer.from(msg.bytes), context);
   running.set(msg.id, context);
