@@ -11,15 +11,17 @@ const cache = new Map<number, Buffer>();
  * The complete response the listener writes itself for `status`. Without
  * `close`, it leaves out `Connection: close`: for Close's 503s to pipelined
  * requests, all but the last of which keep the connection for the next answer.
+ * To a HEAD request it is the head alone (its Content-Length is the body's a
+ * GET would get): a client reads no body after a HEAD answer.
  */
-export function cannedResponse(status: number, close = true): Buffer {
-  const key = close ? status : -status;
+export function cannedResponse(status: number, close = true, head = false): Buffer {
+  const key = status * 4 + (close ? 2 : 0) + (head ? 1 : 0);
   let bytes = cache.get(key);
   if (bytes === undefined) {
     const reason = STATUS_CODES[status] ?? "Error";
     const body = `${status} ${reason}\n`;
     bytes = Buffer.from(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`,
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${close ? "Connection: close\r\n" : ""}\r\n${head ? "" : body}`,
       "latin1",
     );
     cache.set(key, bytes);

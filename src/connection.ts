@@ -505,9 +505,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       } else {
         if (ex.timedOut) this.#owner.counters.endRunning();
         // Close answers every request it found waiting: each 503 but the last leaves the connection to the next.
+        // (Not to an HTTP/1.0 client, which takes a response without keep-alive as the last.)
         const next = this.#head;
-        const more = closedOut(ex) && next !== null && closedOut(next);
-        this.#push(cannedResponse(ex.status, !more));
+        const more = closedOut(ex) && !(ex.flags & REQUEST_FLAGS.HTTP10) && next !== null && closedOut(next);
+        this.#push(cannedResponse(ex.status, !more, (ex.flags & REQUEST_FLAGS.HEAD) !== 0));
         this.#outCount++;
         if (!more) this.#stopReading();
       }
@@ -672,6 +673,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#socket.destroy();
   }
 
+  /** Close, past closeTimeoutMs: a connection whose callback is abandoned has nothing left to write. */
+  cutIfRunning(): void {
+    if (this.#head?.state === EXCHANGE_STATE.RUNNING) this.#socket.destroy();
+  }
+
   /** @internal IdleMember: idle past keepAliveTimeoutMs, close silently. */
   idleExpired(): void {
     this.#end();
@@ -694,6 +700,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   }
 
   #pauseReading(): void {
+    // Called again while paused (another write the socket could not take): the pause began earlier.
+    if (this.#has(READ_PAUSED)) return;
     this.#set(READ_PAUSED, true);
     this.#readsPausedAt = nowMs();
     const socket = this.#socket;

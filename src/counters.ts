@@ -18,6 +18,7 @@ export class RequestCounters {
   refusedConnections = 0;
   #waiters: Array<() => void> = [];
   #runningWaiters: Array<() => void> = [];
+  #writtenWaiters: Array<() => void> = [];
 
   /** A callback stopped counting as running. */
   endRunning(): void {
@@ -38,11 +39,34 @@ export class RequestCounters {
   /** `n` requests stopped being active; wake the drain waiters when none is left. */
   endActive(n: number): void {
     this.active -= n;
+    if (this.active <= this.running && this.#writtenWaiters.length > 0) {
+      for (const wake of this.#writtenWaiters.splice(0)) wake();
+    }
     if (this.active === 0 && this.#waiters.length > 0) {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const wake of waiters) wake();
     }
+  }
+
+  /**
+   * Resolve once every request still active is one whose callback runs (the others written, rejected or
+   * gone), or when `timeoutMs` passes first: Close's grace for responses being written.
+   */
+  untilOnlyRunning(timeoutMs: number): Promise<void> {
+    if (this.active <= this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const at = this.#writtenWaiters.indexOf(wake);
+        if (at >= 0) this.#writtenWaiters.splice(at, 1);
+        resolve();
+      }, timeoutMs);
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#writtenWaiters.push(wake);
+    });
   }
 
   /** Resolve true once active is 0 (at once if it is), false when `timeoutMs` passes first; -1 waits without limit. */

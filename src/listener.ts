@@ -267,8 +267,10 @@ export class HttpListener implements ConnectionOwner {
       }),
     ]);
     clearTimeout(timer);
-    // The grace is for responses being written; callbacks still running now are abandoned and have none.
-    if (this.counters.active > this.counters.running) await this.counters.waitDrained(CLOSE_WRITE_GRACE_MS);
+    // Callbacks still running now are abandoned: their connections have nothing left to write (the answers
+    // queued behind them never can be), so they are cut at once, and the grace is for responses being written.
+    if (this.counters.running > 0) for (const conn of this.#connections) conn.cutIfRunning();
+    await this.counters.untilOnlyRunning(CLOSE_WRITE_GRACE_MS);
     // Every socket reports its close before Close ends (a raw one is not counted by the net.Server).
     // libuv always reports a closed handle; the bound is only insurance.
     let closeWait: NodeJS.Timeout | undefined;

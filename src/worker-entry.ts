@@ -174,7 +174,9 @@ function abort(msg: Extract<ToWorker, { type: "abort" }>): void {
 function findExport(mod: Record<string, unknown>, name: string): unknown {
   if (name in mod) return mod[name];
   const fallback = mod.default;
-  return (fallback !== null && typeof fallback === "object") || typeof fallback === "function"
+  // Its own property only: not `toString` from Object.prototype, nor `call` from Function.prototype.
+  return ((fallback !== null && typeof fallback === "object") || typeof fallback === "function") &&
+    Object.hasOwn(fallback, name)
     ? (fallback as Record<string, unknown>)[name]
     : undefined;
 }

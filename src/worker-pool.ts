@@ -345,12 +345,16 @@ export class WorkerPool implements CallbackRunner {
    */
   canRun(): boolean {
     let starting = false;
+    let ready = false;
     for (const w of this.#workers) {
       if (w.gone) continue;
       if (!w.ready) starting = true;
       else if (!this.#staging || w.jobs.size === 0) return true;
+      else ready = true;
     }
-    return !starting;
+    // With one callback per worker, a request does not go to a busy worker as a run (its clock would start
+    // while it waits there): it is handed ahead, or waits as queued until a worker frees up or is ready.
+    return !starting && !(this.#staging && ready);
   }
 
   /**
@@ -497,8 +501,10 @@ export class WorkerPool implements CallbackRunner {
   }
 
   #onMessage(w: PoolWorker, msg: FromWorker): void {
+    // Given up (lost, terminated): what it posted before its end arrives still, and is ignored; its jobs were
+    // settled when it was lost, and a "ready" from a replacement given up on must not make it take requests.
+    if (w.gone) return;
     if (msg.type === "done") {
-      if (w.gone) return; // its jobs were settled when it was lost
       const job = w.jobs.get(msg.id);
       // Timed out or abandoned: the late answer is dropped. It frees nothing either: a callback that timed
       // out without its worker being stopped had already returned, and its staged successor was begun then.
@@ -539,6 +545,11 @@ export class WorkerPool implements CallbackRunner {
    */
   #lost(w: PoolWorker, reason: string): void {
     if (w.gone) return;
+    if (w.startTimer !== null) {
+      clearTimeout(w.startTimer);
+      this.#timers.delete(w.startTimer);
+      w.startTimer = null;
+    }
     const wasReady = w.ready;
     w.markFailed(reason);
     void this.#terminate(w);

@@ -505,6 +505,24 @@ describe("two-step shutdown", () => {
     assert.equal(callbackhttp.RouteClose(lid), 0);
   });
 
+  test("Close's 503s to pipelined requests: a HEAD gets the head alone, and the connection stays for the next", async () => {
+    const held = heldCallback("HeldHead");
+    const lid = await callbackhttp.Open("HeldHead", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    const reply = collect(socket);
+    socket.write(`${GET}HEAD / HTTP/1.1\r\nHost: t\r\n\r\n${GET}`);
+    await until(() => held.started() === 1 && callbackhttp.Queued(lid) === 2, "one running, two queued");
+    const closing = callbackhttp.Close(lid);
+    setTimeout(() => held.release(), 20);
+    assert.equal(await closing, 1);
+    await reply.closed;
+    const unavailable = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n";
+    assert.equal(
+      reply.text(),
+      `${OK}${unavailable}\r\n${unavailable}Connection: close\r\n\r\n503 Service Unavailable\n`,
+    );
+  });
+
   test("the running callback's signal is aborted by Close", async () => {
     let aborted: unknown = null;
     callback("Abortable", (_r, ctx) => {
@@ -731,7 +749,8 @@ describe("callback results and time limit", () => {
 describe("bounded Close and a zero limit", () => {
   test("Close abandons a callback that has not settled once closeTimeoutMs passes", async () => {
     // It would settle after 0.9 s: Close, given 100 ms, must not wait for it (by default it would), nor
-    // spend its 1 s write grace on it: an abandoned callback has nothing to write.
+    // spend its 1 s write grace on it: an abandoned callback has nothing to write, and the 503 of the
+    // request pipelined behind it never can be written.
     let settled = false;
     callback(
       "SettlesLate",
@@ -744,8 +763,8 @@ describe("bounded Close and a zero limit", () => {
         ),
     );
     const lid = await callbackhttp.Open("SettlesLate", -1, 0, 0, { closeTimeoutMs: 100 });
-    const reply = sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 3000 });
-    await until(() => callbackhttp.Running(lid) === 1, "the callback");
+    const reply = sendRaw(callbackhttp.Port(lid), [GET + GET], { timeoutMs: 3000 });
+    await until(() => callbackhttp.Running(lid) === 1 && callbackhttp.Queued(lid) === 1, "the callback");
     assert.equal(await callbackhttp.Close(lid), 1);
     assert.equal(settled, false, "Close waited for the callback");
     assert.equal(callbackhttp.Running(lid), 0);

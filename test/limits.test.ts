@@ -120,6 +120,32 @@ describe("time-outs", () => {
     });
   });
 
+  test("a request's time-outs stop too while reads are paused because the client does not take its answers", async () => {
+    // 256 KiB answers to a client that reads nothing for 1 s: the socket backs up, and the listener stops
+    // reading; writes it cannot take pause it again and again. The 71st head, begun with the 70, is finished
+    // 100 ms after the client starts reading: it was read in time, and must not be a 408.
+    const body = Buffer.alloc(256 * 1024, 0x61);
+    const big = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+    const slow = () => new Promise<Buffer>((resolve) => setTimeout(() => resolve(big), 5));
+    await withListener({ callback: slow, concurrency: 1, headersTimeoutMs: 300, requestTimeoutMs: 600 }, async (l) => {
+      const socket = await open(l.port);
+      const reply = collect(socket);
+      socket.pause();
+      socket.write(`${GET.repeat(70)}GET /last HTTP/1.1\r\nHo`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      socket.resume();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write("st: t\r\nConnection: close\r\n\r\n");
+      await reply.closed;
+      const got = statuses(Buffer.from(reply.text(), "latin1"));
+      assert.equal(got.length, 71, `got ${got.length} answers, the last ${got.at(-1)}`);
+      assert.ok(
+        got.every((s) => s === 200),
+        `not all 200: ${got.filter((s) => s !== 200)}`,
+      );
+    });
+  });
+
   test("an idle kept-alive connection is closed silently after keepAliveTimeoutMs", async () => {
     await withListener({ keepAliveTimeoutMs: 300 }, async (l) => {
       const socket = await open(l.port);

@@ -144,6 +144,16 @@ describe("worker mode: CommonJS modules", () => {
         await listener.close();
       }
     }
+    // Only its own properties: `call` of Function.prototype, `toString` of Object.prototype are no export.
+    for (const [file, name] of [
+      ["function.cjs", "call"],
+      ["object.cjs", "toString"],
+    ] as const) {
+      const opened = await HttpListener.open({ callback: name, workers: 1, module: join(dir, file) }).catch((e) => e);
+      if (opened instanceof HttpListener) await opened.close(); // it must not open; closed so that the run ends
+      assert.equal((opened as { code?: string }).code, "ERR_THREAD", `${file} ${name}`);
+      assert.match((opened as Error).message, new RegExp(`no function named "${name}"`));
+    }
   });
 });
 
@@ -197,38 +207,34 @@ describe("worker mode: the hard time limit", () => {
 });
 
 describe("worker mode: while a replacement starts, and after a late answer", () => {
-  test(
-    "requests wait for a replacement as Queued, their limit not yet running; its start is never cut short",
-    T,
-    async (t) => {
-      const limitMs = 300;
-      const listener = await HttpListener.open({
-        callback: "Handler",
-        timeoutMs: limitMs,
-        workers: 1,
-        module: HANDLERS.href,
-      });
-      t.after(() => listener.close());
-      // From now on a worker takes 4 limits to load the module: the replacement after the endless loop does.
-      process.env.CALLBACKHTTP_TEST_SLOW_START_MS = String(4 * limitMs);
-      t.after(() => {
-        delete process.env.CALLBACKHTTP_TEST_SLOW_START_MS;
-      });
-      const port = listener.port;
-      assert.equal((await request(port, "/spin")).status, 503);
-      const started = Date.now();
-      const next = [request(port, "/busy?ms=10"), request(port, "/busy?ms=10"), request(port, "/cached")];
-      await until(() => listener.counters.queued === 3, "three requests waiting for the replacement");
-      assert.equal(listener.counters.running, 0, "nothing runs while no worker is ready");
-      const replies = await Promise.all(next);
-      assert.deepEqual(
-        replies.map((r) => r.status),
-        [200, 200, 200],
-      );
-      assert.ok(Date.now() - started >= 2 * limitMs, "they did wait longer than their limit for it");
-      assert.deepEqual([listener.stats().timeouts, listener.stats().workerRestarts], [1, 1]);
-    },
-  );
+  test("requests wait for a replacement as Queued, their limit not yet running, and never stop it", T, async (t) => {
+    const limitMs = 300;
+    const listener = await HttpListener.open({
+      callback: "Handler",
+      timeoutMs: limitMs,
+      workers: 1,
+      module: HANDLERS.href,
+    });
+    t.after(() => listener.close());
+    // From now on a worker takes 4 limits to load the module: the replacement after the endless loop does.
+    process.env.CALLBACKHTTP_TEST_SLOW_START_MS = String(4 * limitMs);
+    t.after(() => {
+      delete process.env.CALLBACKHTTP_TEST_SLOW_START_MS;
+    });
+    const port = listener.port;
+    assert.equal((await request(port, "/spin")).status, 503);
+    const started = Date.now();
+    const next = [request(port, "/busy?ms=10"), request(port, "/busy?ms=10"), request(port, "/cached")];
+    await until(() => listener.counters.queued === 3, "three requests waiting for the replacement");
+    assert.equal(listener.counters.running, 0, "nothing runs while no worker is ready");
+    const replies = await Promise.all(next);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200],
+    );
+    assert.ok(Date.now() - started >= 2 * limitMs, "they did wait longer than their limit for it");
+    assert.deepEqual([listener.stats().timeouts, listener.stats().workerRestarts], [1, 1]);
+  });
 
   test(
     "the late answer of a callback past its limit frees nothing: the next requests keep their clocks",
@@ -243,16 +249,20 @@ describe("worker mode: while a replacement starts, and after a late answer", () 
       t.after(() => listener.close());
       const port = listener.port;
       const counters = listener.counters;
-      // a returns at 50 ms and its worker begins s, handed ahead; t waits behind s.
-      const a = request(port, "/busy?ms=50");
+      // Times from when a begins (limit 500 ms): a returns at 450, and its worker begins s, handed ahead (400 ms
+      // of CPU); the last one (350 ms) waits behind s. The main thread is held until 560, in a check-phase
+      // callback, so that the next turn of the event loop runs a's clock (timers) before it reads a's answer
+      // (poll): a is answered 503, and s, begun in the worker at 450, runs from 560 for the listener, ending
+      // at 850 (290 ms counted). The last one then runs 350 ms: within its limit if its clock starts with s's
+      // answer, at 850; past it (640 ms) if it starts with a's late answer, at 560.
+      const a = request(port, "/busy?ms=450");
       await until(() => counters.running === 1, "a to run");
-      const s = request(port, "/busy?ms=750");
+      const aBegan = Date.now();
+      const s = request(port, "/busy?ms=400");
       await until(() => counters.queued === 1, "s to be handed ahead");
-      const last = request(port, "/busy?ms=375");
+      const last = request(port, "/busy?ms=350");
       await until(() => counters.queued === 2, "the last one to wait");
-      // The main thread is held past a's limit, in a check-phase callback, so that the next turn of the event
-      // loop runs a's clock (timers) before it reads a's answer (poll). s, begun in the worker, runs from then;
-      // the last one must begin only when s's answer comes, not when a's late one does.
+      assert.ok(Date.now() - aBegan < 400, "the set-up took so long that a may have returned before the hold");
       let maxRunning = 0;
       const sample = setInterval(() => {
         maxRunning = Math.max(maxRunning, counters.running);
@@ -260,7 +270,7 @@ describe("worker mode: while a replacement starts, and after a late answer", () 
       t.after(() => clearInterval(sample));
       await new Promise<void>((resolve) =>
         setImmediate(() => {
-          const holdUntil = Date.now() + 550;
+          const holdUntil = aBegan + 560;
           while (Date.now() < holdUntil) {
             // the main thread busy, as with any synchronous work of the user's
           }
@@ -269,7 +279,7 @@ describe("worker mode: while a replacement starts, and after a late answer", () 
       );
       const statuses = (await Promise.all([a, s, last])).map((r) => r.status);
       clearInterval(sample);
-      assert.deepEqual(statuses, [503, 200, 200]);
+      assert.deepEqual(statuses, [503, 200, 200], "a past its limit; s and the last one within theirs");
       assert.equal(maxRunning, 1, "one running callback at most, as there is one worker");
       assert.deepEqual([listener.stats().timeouts, listener.stats().workerRestarts], [1, 0]);
     },
