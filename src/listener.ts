@@ -141,6 +141,8 @@ export class HttpListener implements ConnectionOwner {
   #newest: Exchange | null = null;
   #clock: NodeJS.Timeout | null = null;
   #serverClosed: Promise<void> | null = null;
+  /** TLS: sockets accepted whose handshake has not completed, by peer address (RouteClose and Close end them). */
+  readonly #handshakes = new Map<string, Socket>();
   /** Close waits on this for the last connection to close. */
   #noConnections: (() => void) | null = null;
   /** Framers between requests, for any connection's next one. */
@@ -164,6 +166,12 @@ export class HttpListener implements ConnectionOwner {
     // Either way net.Server may make net.Sockets: always for TLS and without raw handles, and for a
     // plain connection accepted while something traces net.Sockets (acceptRaw).
     if (!config.limits.tls) acceptRaw(server, this.#onConnection);
+    else {
+      server.on("connection", this.#onHandshakeStart);
+      // A handshake that fails or passes handshakeTimeout ends its socket: Node reports it here and
+      // otherwise leaves the socket open, counted by the server, so that server.close() never completes.
+      server.on("tlsClientError", destroySocket);
+    }
     server.on(config.limits.tls ? "secureConnection" : "connection", this.#onConnection);
     server.on("drop", this.#onDrop);
   }
@@ -212,6 +220,8 @@ export class HttpListener implements ConnectionOwner {
     const server = this.#server;
     this.#serverClosed = new Promise((resolve) => server.close(() => resolve()));
     for (const conn of this.#connections) conn.drain();
+    // A handshake still under way has no request yet: like an idle connection, it is closed now.
+    for (const socket of this.#handshakes.values()) socket.destroy();
     return true;
   }
 
@@ -473,7 +483,17 @@ export class HttpListener implements ConnectionOwner {
 
   // ---- connections ------------------------------------------------------------
 
+  /** TLS: a TCP connection accepted, its handshake to come (bounded by the server's handshakeTimeout). */
+  #onHandshakeStart = (socket: Socket): void => {
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    this.#handshakes.set(key, socket);
+    socket.once("close", () => {
+      if (this.#handshakes.get(key) === socket) this.#handshakes.delete(key);
+    });
+  };
+
   #onConnection = (socket: Socket | RawTcpSocket): void => {
+    if (this.limits.tls) this.#handshakes.delete(`${socket.remoteAddress}|${socket.remotePort}`);
     if (this.#state !== LISTENER_STATE.OPEN) {
       socket.destroy();
       return;
@@ -491,6 +511,10 @@ export class HttpListener implements ConnectionOwner {
   #onDrop = (): void => {
     this.counters.refusedConnections++;
   };
+}
+
+function destroySocket(_err: Error, socket: { destroy(): void }): void {
+  socket.destroy();
 }
 
 function checkInteger(
@@ -537,7 +561,13 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
     runner = new MainThreadRunner(config.callback, settle);
   }
   const server: Server = limits.tls
-    ? createTlsServer({ ...limits.tls, allowHalfOpen: true, ALPNProtocols: ["http/1.1"] })
+    ? createTlsServer({
+        // The handshake comes before the head, and is bounded like it unless the tls options say otherwise.
+        handshakeTimeout: limits.headersTimeoutMs > 0 ? limits.headersTimeoutMs : 120_000,
+        ...limits.tls,
+        allowHalfOpen: true,
+        ALPNProtocols: ["http/1.1"],
+      })
     : createTcpServer({ allowHalfOpen: true, noDelay: true });
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   const host = BIND_HOST[config.bindMode]!;

@@ -37,3 +37,42 @@ test("an HTTPS listener answers over TLS with the callback's exact bytes", async
     await listener.close();
   }
 });
+
+/** A TCP client that connects to `port` and sends nothing (no TLS handshake); resolves when the server closes it. */
+async function silentClient(port: number): Promise<{ closed: Promise<number> }> {
+  const { connect } = await import("node:net");
+  const started = Date.now();
+  const socket = connect(port, "127.0.0.1");
+  socket.on("error", () => {});
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now() - started)));
+  return { closed };
+}
+
+test("a connection that never completes its TLS handshake is closed after headersTimeoutMs", {
+  timeout: 20_000,
+}, async (t) => {
+  const { key, cert, remove } = selfSigned();
+  t.after(remove);
+  const listener = await HttpListener.open({ callback: () => "", tls: { key, cert }, headersTimeoutMs: 300 });
+  t.after(() => listener.close());
+  const client = await silentClient(listener.port);
+  const within = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 5 s"), 5000).unref());
+  assert.equal(typeof (await Promise.race([client.closed, within])), "number", "the listener closed it");
+});
+
+test("RouteClose and Close end TLS handshakes still under way: Close resolves, the client sees its close", {
+  timeout: 20_000,
+}, async (t) => {
+  const { key, cert, remove } = selfSigned();
+  t.after(remove);
+  // The default headersTimeoutMs (60 s) would keep the handshake, and with it Close, waiting.
+  const listener = await HttpListener.open({ callback: () => "", tls: { key, cert } });
+  const clients = await Promise.all([silentClient(listener.port), silentClient(listener.port)]);
+  const closing = listener.close().then(() => "closed");
+  const within = new Promise<string>((resolve) =>
+    setTimeout(() => resolve("Close still waiting after 5 s"), 5000).unref(),
+  );
+  assert.equal(await Promise.race([closing, within]), "closed");
+  for (const client of clients) assert.equal(typeof (await client.closed), "number");
+});
