@@ -112,6 +112,7 @@ async function main(argv: string[]): Promise<void> {
     if (!values.module || !values.callback) usage("serve needs --module FILE and --callback NAME");
     name = values.callback;
     const workers = integer("workers", values.workers, 0);
+    if (workers < 0) usage(`--workers is 0 (the main thread) or more, got ${workers}`);
     if (workers > 0) {
       options.workers = workers;
       options.module = resolve(values.module);
@@ -142,17 +143,16 @@ async function main(argv: string[]): Promise<void> {
     if (signals > 1) {
       process.stderr.write(`callbackhttp: ${signal} again, forcing the close\n`);
       await callbackhttp.Close(lid);
-      process.exitCode = 1;
-      return;
+      // Not left to the event loop: an abandoned callback's timers would keep the process alive.
+      process.exit(1);
     }
     process.stderr.write(`callbackhttp: ${signal}, draining (up to ${drainMs} ms)\n`);
     callbackhttp.RouteClose(lid);
     const drained = await callbackhttp.WaitRouteDrained(lid, drainMs);
     if (!drained) process.stderr.write("callbackhttp: drain deadline passed, forcing the close\n");
     await callbackhttp.Close(lid);
-    if (signals === 1) process.exitCode = drained ? 0 : 1;
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    // The listener is closed: the command ends now, whatever a callback it abandoned still holds.
+    process.exit(signals === 1 && drained ? 0 : 1);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     shutdown(signal).catch((err: unknown) => {

@@ -129,3 +129,38 @@ test("values the listener refuses are usage errors: exit 2, naming the value", a
   assert.equal(drain.code, 2);
   assert.match(drain.err, /--drain-timeout: .*timeoutMs -5 is neither -1 nor within 0\.\.2147483647/);
 });
+
+test("a second signal closes and exits 1, even with a callback that never ends and keeps a timer", {
+  timeout: 30_000,
+}, async (t) => {
+  const module = fileURLToPath(new URL("./fixtures/cli-handlers.js", import.meta.url));
+  const { child, base } = await start(["serve", "--module", module, "--callback", "Hang", "--port", "0"]);
+  t.after(() => child.kill("SIGKILL"));
+  let out = "";
+  const started = new Promise<void>((resolve) => {
+    child.stdout!.on("data", (d) => {
+      out += d;
+      if (out.includes("started\n")) resolve();
+    });
+  });
+  const reply = fetch(`${base}/`).then(
+    (r) => r.status,
+    () => 0,
+  );
+  await started;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.kill("SIGTERM");
+  // Close gives the callback its closeTimeoutMs (5 s), abandons it, and the process ends there.
+  const [code] = await exited;
+  assert.equal(code, 1);
+  assert.equal(await reply, 0, "the abandoned request got no answer");
+});
+
+test("--workers -1 is a usage error, not the main thread", async () => {
+  const module = fileURLToPath(new URL("./fixtures/cli-handlers.js", import.meta.url));
+  const result = await run(["serve", "--module", module, "--callback", "Slow", "--port", "0", "--workers", "-1"]);
+  assert.equal(result.code, 2);
+  assert.match(result.err, /--workers is 0 \(the main thread\) or more, got -1/);
+});
