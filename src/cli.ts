@@ -143,16 +143,15 @@ async function main(argv: string[]): Promise<void> {
     if (signals > 1) {
       process.stderr.write(`callbackhttp: ${signal} again, forcing the close\n`);
       await callbackhttp.Close(lid);
-      // Not left to the event loop: an abandoned callback's timers would keep the process alive.
-      process.exit(1);
+      exitSoon(1);
+      return;
     }
     process.stderr.write(`callbackhttp: ${signal}, draining (up to ${drainMs} ms)\n`);
     callbackhttp.RouteClose(lid);
     const drained = await callbackhttp.WaitRouteDrained(lid, drainMs);
     if (!drained) process.stderr.write("callbackhttp: drain deadline passed, forcing the close\n");
     await callbackhttp.Close(lid);
-    // The listener is closed: the command ends now, whatever a callback it abandoned still holds.
-    process.exit(signals === 1 && drained ? 0 : 1);
+    if (signals === 1) exitSoon(drained ? 0 : 1);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     shutdown(signal).catch((err: unknown) => {
@@ -162,6 +161,16 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+}
+
+/**
+ * The listener is closed: end with `code` once the output is out (workers' console output reaches stdout
+ * through the main thread, a moment later), and at the latest 200 ms from now: a callback that Close
+ * abandoned may keep a timer running, which would keep the event loop, and the process, alive.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 200).unref();
 }
 
 function parse(argv: string[]) {

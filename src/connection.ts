@@ -673,9 +673,15 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     this.#socket.destroy();
   }
 
-  /** Close, past closeTimeoutMs: a connection whose callback is abandoned has nothing left to write. */
+  /**
+   * Close, past closeTimeoutMs: the callback at the head is abandoned. The answers behind it can never be
+   * written, and are dropped; answers before it that the socket still holds keep Close's write grace.
+   * With none, the connection is cut now.
+   */
   cutIfRunning(): void {
-    if (this.#head?.state === EXCHANGE_STATE.RUNNING) this.#socket.destroy();
+    if (this.#head?.state !== EXCHANGE_STATE.RUNNING) return;
+    if (this.#unwritten === 0 && this.#outCount === 0) this.#socket.destroy();
+    else this.#dropWaiting();
   }
 
   /** @internal IdleMember: idle past keepAliveTimeoutMs, close silently. */

@@ -141,7 +141,7 @@ export class HttpListener implements ConnectionOwner {
   #newest: Exchange | null = null;
   #clock: NodeJS.Timeout | null = null;
   #serverClosed: Promise<void> | null = null;
-  /** TLS: sockets accepted whose handshake has not completed, by peer address (RouteClose and Close end them). */
+  /** TLS: sockets accepted whose handshake has not completed, by their four addresses (RouteClose and Close end them). */
   readonly #handshakes = new Map<string, Socket>();
   /** Close waits on this for the last connection to close. */
   #noConnections: (() => void) | null = null;
@@ -277,8 +277,8 @@ export class HttpListener implements ConnectionOwner {
       }),
     ]);
     clearTimeout(timer);
-    // Callbacks still running now are abandoned: their connections have nothing left to write (the answers
-    // queued behind them never can be), so they are cut at once, and the grace is for responses being written.
+    // Callbacks still running now are abandoned: the answers queued behind them can never be written, and
+    // go; a connection with nothing else to write is cut at once. The grace is for responses being written.
     if (this.counters.running > 0) for (const conn of this.#connections) conn.cutIfRunning();
     await this.counters.untilOnlyRunning(CLOSE_WRITE_GRACE_MS);
     // Every socket reports its close before Close ends (a raw one is not counted by the net.Server).
@@ -485,7 +485,7 @@ export class HttpListener implements ConnectionOwner {
 
   /** TLS: a TCP connection accepted, its handshake to come (bounded by the server's handshakeTimeout). */
   #onHandshakeStart = (socket: Socket): void => {
-    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    const key = addressKey(socket);
     this.#handshakes.set(key, socket);
     socket.once("close", () => {
       if (this.#handshakes.get(key) === socket) this.#handshakes.delete(key);
@@ -493,7 +493,7 @@ export class HttpListener implements ConnectionOwner {
   };
 
   #onConnection = (socket: Socket | RawTcpSocket): void => {
-    if (this.limits.tls) this.#handshakes.delete(`${socket.remoteAddress}|${socket.remotePort}`);
+    if (this.limits.tls) this.#handshakes.delete(addressKey(socket as Socket));
     if (this.#state !== LISTENER_STATE.OPEN) {
       socket.destroy();
       return;
@@ -511,6 +511,11 @@ export class HttpListener implements ConnectionOwner {
   #onDrop = (): void => {
     this.counters.refusedConnections++;
   };
+}
+
+/** A connection's two ends, which tell it from any other open connection (bound to every interface too). */
+function addressKey(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
 }
 
 function destroySocket(_err: Error, socket: { destroy(): void }): void {

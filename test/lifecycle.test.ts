@@ -774,6 +774,32 @@ describe("bounded Close and a zero limit", () => {
     assert.ok(closed);
   });
 
+  test("Close abandons a stuck callback but still lets the answer before it on its connection be written", async () => {
+    // A 16 MiB answer, then a pipelined request whose callback never settles, to a client that starts
+    // reading only after closeTimeoutMs: the answer it is owed goes out within Close's write grace.
+    const big = buildResponse({ body: Buffer.alloc(16 * 1024 * 1024, 0x63) });
+    callback("BigThenStuck", (ref) =>
+      Buffer.from(ref.value as Uint8Array).includes("GET /big ") ? big : new Promise<number>(() => {}),
+    );
+    const lid = await callbackhttp.Open("BigThenStuck", -1, 0, 0, { closeTimeoutMs: 100 });
+    const socket = await open(callbackhttp.Port(lid));
+    socket.pause();
+    let received = 0;
+    socket.on("data", (d: Buffer) => {
+      received += d.length;
+    });
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.on("error", () => {});
+    socket.write(`GET /big HTTP/1.1\r\nHost: t\r\n\r\n${GET}`);
+    await until(() => callbackhttp.Running(lid) === 1, "the stuck callback");
+    const closing = callbackhttp.Close(lid);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    socket.resume();
+    assert.equal(await closing, 1);
+    await closed;
+    assert.equal(received, big.length);
+  });
+
   test("timeoutMs 0 serves a callback that answers within the millisecond, and cuts one that takes longer", async (t) => {
     callback("InstantOrNot", (r) => {
       // GET /slow keeps the thread for 5 ms: past a zero limit, whatever the clock's grain.

@@ -121,18 +121,19 @@ describe("time-outs", () => {
   });
 
   test("a request's time-outs stop too while reads are paused because the client does not take its answers", async () => {
-    // 256 KiB answers to a client that reads nothing for 1 s: the socket backs up, and the listener stops
-    // reading; writes it cannot take pause it again and again. The 71st head, begun with the 70, is finished
-    // 100 ms after the client starts reading: it was read in time, and must not be a 408.
-    const body = Buffer.alloc(256 * 1024, 0x61);
+    // 1 MiB answers to a client that reads nothing for 1.5 s: the socket backs up, and the listener stops
+    // reading; writes it cannot take pause it again and again, for longer than headersTimeoutMs. The 71st
+    // head, begun with the 70, is finished 100 ms after the client starts reading: it was read in time, and
+    // must not be a 408.
+    const body = Buffer.alloc(1024 * 1024, 0x61);
     const big = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
-    const slow = () => new Promise<Buffer>((resolve) => setTimeout(() => resolve(big), 5));
+    const slow = () => new Promise<Buffer>((resolve) => setTimeout(() => resolve(big), 20));
     await withListener({ callback: slow, concurrency: 1, headersTimeoutMs: 300, requestTimeoutMs: 600 }, async (l) => {
       const socket = await open(l.port);
       const reply = collect(socket);
       socket.pause();
       socket.write(`${GET.repeat(70)}GET /last HTTP/1.1\r\nHo`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
       socket.resume();
       await new Promise((resolve) => setTimeout(resolve, 100));
       socket.write("st: t\r\nConnection: close\r\n\r\n");

@@ -555,6 +555,19 @@ describe("worker mode: the next request handed ahead to a busy worker", () => {
     },
   );
 
+  test("its context reports draining when RouteClose came before it began", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    const busy = request(port, "/busy?ms=400");
+    await until(() => listener.counters.running === 1, "the busy request to start");
+    const ctx = request(port, "/ctx");
+    await until(() => listener.counters.queued === 1, "the next request to wait");
+    assert.equal(listener.routeClose(), true);
+    assert.equal((await busy).status, 200);
+    assert.equal(JSON.parse((await ctx).body).draining, true);
+  });
+
   test("Close answers it 503 like any queued request, and it never runs", T, async (t) => {
     const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
     t.after(() => listener.close());
