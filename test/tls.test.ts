@@ -76,3 +76,22 @@ test("RouteClose and Close end TLS handshakes still under way: Close resolves, t
   assert.equal(await Promise.race([closing, within]), "closed");
   for (const client of clients) assert.equal(typeof (await client.closed), "number");
 });
+
+test("a client that sends garbage instead of a TLS handshake is closed at once and counts nowhere", {
+  timeout: 20_000,
+}, async (t) => {
+  const { key, cert, remove } = selfSigned();
+  t.after(remove);
+  const listener = await HttpListener.open({ callback: () => "", tls: { key, cert } });
+  t.after(() => listener.close());
+  const { connect } = await import("node:net");
+  const socket = connect(listener.port, "127.0.0.1");
+  socket.on("error", () => {});
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  const closed = new Promise<string>((resolve) => socket.once("close", () => resolve("closed")));
+  socket.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  // The default headersTimeoutMs (60 s) bounds a silent handshake; a failed one ends now.
+  const within = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 5 s"), 5000).unref());
+  assert.equal(await Promise.race([closed, within]), "closed");
+  assert.deepEqual([listener.stats().connections, listener.stats().requests], [0, 0]);
+});
