@@ -251,22 +251,18 @@ export function jsonResponse(status: number, value: unknown, context?: CallbackC
   });
 }
 
-/** Every character of `s` is HTAB, SP, VCHAR or obs-text: a field value or reason phrase, one byte each. */
-function fieldText(s: string): boolean {
+/** Every character of `s` is one byte (U+0000..U+00FF) that `table` (http-tokens.ts) accepts. */
+function allIn(table: Uint8Array, s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff || FIELD_VALUE[c] !== 1) return false;
+    if (c > 0xff || table[c] !== 1) return false;
   }
   return true;
 }
 
-function isToken(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff || TOKEN[c] !== 1) return false;
-  }
-  return true;
-}
+/** HTAB, SP, VCHAR and obs-text only: a field value or a reason phrase. */
+const fieldText = (s: string): boolean => allIn(FIELD_VALUE, s);
+const isToken = (s: string): boolean => allIn(TOKEN, s);
 
 /** Set `key` as an own property, even a name that Object.prototype has (`__proto__`, `constructor`). */
 function setField(headers: Record<string, string>, key: string, value: string): void {

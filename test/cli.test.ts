@@ -30,6 +30,17 @@ async function start(args: string[]): Promise<{ child: ChildProcess; base: strin
   return { child, base, stderr: () => err };
 }
 
+/** Resolves once the child's callback has said "started" on stdout (the fixtures' Slow and Hang do). */
+function saysStarted(child: ChildProcess): Promise<void> {
+  let out = "";
+  return new Promise<void>((resolve) => {
+    child.stdout!.on("data", (d) => {
+      out += d;
+      if (out.includes("started\n")) resolve();
+    });
+  });
+}
+
 test("demo: prints the bound port, serves its routes, and drains on SIGTERM with exit code 0", async () => {
   const { child, base, stderr } = await start(["demo", "--port", "0"]);
   try {
@@ -55,13 +66,7 @@ test("serve: a request in flight at SIGTERM is answered before the process exits
   const module = fileURLToPath(new URL("./fixtures/cli-handlers.js", import.meta.url));
   const { child, base, stderr } = await start(["serve", "--module", module, "--callback", "Slow", "--port", "0"]);
   t.after(() => child.kill("SIGKILL"));
-  let out = "";
-  const started = new Promise<void>((resolve) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      if (out.includes("started\n")) resolve();
-    });
-  });
+  const started = saysStarted(child);
   const answer = fetch(`${base}/slow?ms=400`).then(async (r) => ({ status: r.status, body: await r.text() }));
   await started;
   const exited = once(child, "exit");
@@ -136,13 +141,7 @@ test("a second signal closes and exits 1, even with a callback that never ends a
   const module = fileURLToPath(new URL("./fixtures/cli-handlers.js", import.meta.url));
   const { child, base } = await start(["serve", "--module", module, "--callback", "Hang", "--port", "0"]);
   t.after(() => child.kill("SIGKILL"));
-  let out = "";
-  const started = new Promise<void>((resolve) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      if (out.includes("started\n")) resolve();
-    });
-  });
+  const started = saysStarted(child);
   const reply = fetch(`${base}/`).then(
     (r) => r.status,
     () => 0,
