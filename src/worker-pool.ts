@@ -523,11 +523,7 @@ export class WorkerPool implements CallbackRunner {
       this.#host.settle(job.ex, response === null || typeof response === "string" ? response : Buffer.from(response));
     } else if (msg.type === "ready") {
       w.markReady();
-      if (w.startTimer !== null) {
-        clearTimeout(w.startTimer);
-        this.#timers.delete(w.startTimer);
-        w.startTimer = null;
-      }
+      this.#clearStartTimer(w);
       if (this.#starting) return;
       // A replacement: a request staged on a busy worker moves to it, and requests that waited for it begin.
       if (this.#staging) this.#takeOver(w);
@@ -545,11 +541,7 @@ export class WorkerPool implements CallbackRunner {
    */
   #lost(w: PoolWorker, reason: string): void {
     if (w.gone) return;
-    if (w.startTimer !== null) {
-      clearTimeout(w.startTimer);
-      this.#timers.delete(w.startTimer);
-      w.startTimer = null;
-    }
+    this.#clearStartTimer(w);
     const wasReady = w.ready;
     w.markFailed(reason);
     void this.#terminate(w);
@@ -602,6 +594,14 @@ export class WorkerPool implements CallbackRunner {
     // A thread stuck in native code may outlive the bound; it must not keep the process alive.
     w.thread.unref();
     return Promise.race([ended, bound]).finally(() => clearTimeout(timer));
+  }
+
+  /** A replacement's start bound is done with: it is ready, or lost. */
+  #clearStartTimer(w: PoolWorker): void {
+    if (w.startTimer === null) return;
+    clearTimeout(w.startTimer);
+    this.#timers.delete(w.startTimer);
+    w.startTimer = null;
   }
 
   #later(fn: () => void, ms: number): NodeJS.Timeout {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { request } from "node:https";
+import { connect, type Socket } from "node:net";
 import { test } from "node:test";
 import { HttpListener } from "../src/index.js";
 import { selfSigned } from "./support/self-signed.js";
@@ -38,15 +39,20 @@ test("an HTTPS listener answers over TLS with the callback's exact bytes", async
   }
 });
 
-/** A TCP client that connects to `port` and sends nothing (no TLS handshake); resolves when the server closes it. */
-async function silentClient(port: number): Promise<{ closed: Promise<number> }> {
-  const { connect } = await import("node:net");
+/** A TCP client of `port` that starts no TLS handshake; `closed` resolves (ms since connect) when the server closes it. */
+async function silentClient(port: number): Promise<{ socket: Socket; closed: Promise<number> }> {
   const started = Date.now();
   const socket = connect(port, "127.0.0.1");
   socket.on("error", () => {});
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
   const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now() - started)));
-  return { closed };
+  return { socket, closed };
+}
+
+/** What `promise` resolves to, or `late` if it has not within 5 s. */
+function within5s<T>(promise: Promise<T>, late: string): Promise<T | string> {
+  const timer = new Promise<string>((resolve) => setTimeout(() => resolve(late), 5000).unref());
+  return Promise.race([promise, timer]);
 }
 
 test("a connection that never completes its TLS handshake is closed after headersTimeoutMs", {
@@ -57,8 +63,7 @@ test("a connection that never completes its TLS handshake is closed after header
   const listener = await HttpListener.open({ callback: () => "", tls: { key, cert }, headersTimeoutMs: 300 });
   t.after(() => listener.close());
   const client = await silentClient(listener.port);
-  const within = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 5 s"), 5000).unref());
-  assert.equal(typeof (await Promise.race([client.closed, within])), "number", "the listener closed it");
+  assert.equal(typeof (await within5s(client.closed, "still open after 5 s")), "number", "the listener closed it");
 });
 
 test("RouteClose and Close end TLS handshakes still under way: Close resolves, the client sees its close", {
@@ -70,10 +75,7 @@ test("RouteClose and Close end TLS handshakes still under way: Close resolves, t
   const listener = await HttpListener.open({ callback: () => "", tls: { key, cert } });
   const clients = await Promise.all([silentClient(listener.port), silentClient(listener.port)]);
   const closing = listener.close().then(() => "closed");
-  const within = new Promise<string>((resolve) =>
-    setTimeout(() => resolve("Close still waiting after 5 s"), 5000).unref(),
-  );
-  assert.equal(await Promise.race([closing, within]), "closed");
+  assert.equal(await within5s(closing, "Close still waiting after 5 s"), "closed");
   for (const client of clients) assert.equal(typeof (await client.closed), "number");
 });
 
@@ -84,14 +86,9 @@ test("a client that sends garbage instead of a TLS handshake is closed at once a
   t.after(remove);
   const listener = await HttpListener.open({ callback: () => "", tls: { key, cert } });
   t.after(() => listener.close());
-  const { connect } = await import("node:net");
-  const socket = connect(listener.port, "127.0.0.1");
-  socket.on("error", () => {});
-  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  const closed = new Promise<string>((resolve) => socket.once("close", () => resolve("closed")));
+  const { socket, closed } = await silentClient(listener.port);
   socket.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
   // The default headersTimeoutMs (60 s) bounds a silent handshake; a failed one ends now.
-  const within = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 5 s"), 5000).unref());
-  assert.equal(await Promise.race([closed, within]), "closed");
+  assert.equal(typeof (await within5s(closed, "still open after 5 s")), "number", "the listener closed it");
   assert.deepEqual([listener.stats().connections, listener.stats().requests], [0, 0]);
 });
