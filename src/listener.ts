@@ -557,7 +557,10 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
       config = { ...config, limits: Object.freeze({ ...limits, concurrency: limits.workers }) };
     }
     // Workers load the module before the port is bound: a module that fails leaves nothing behind.
-    const settings = limits.workerResourceLimits ? { resourceLimits: limits.workerResourceLimits } : {};
+    const settings = {
+      startTimeoutMs: limits.workerStartTimeoutMs,
+      ...(limits.workerResourceLimits ? { resourceLimits: limits.workerResourceLimits } : {}),
+    };
     runner = await startWorkerPool(config, reports, settings);
   } else {
     if (typeof config.callback !== "function") {

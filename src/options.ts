@@ -35,6 +35,8 @@ export interface ListenerLimits {
   module: string | undefined;
   /** `node:worker_threads` resourceLimits for each worker: one that crosses them dies, its request gets 500, and it is replaced. */
   workerResourceLimits: ResourceLimits | undefined;
+  /** ms a worker may take to load the module: Open fails past it (ERR_THREAD), a replacement is given up and tried again. @default 30000 */
+  workerStartTimeoutMs: number;
   /** `node:tls` server options; when set, the listener speaks HTTPS. */
   tls: (TlsOptions & SecureContextOptions) | undefined;
 }
@@ -57,6 +59,7 @@ export const DEFAULT_LIMITS: Readonly<ListenerLimits> = Object.freeze({
   workers: 0,
   module: undefined,
   workerResourceLimits: undefined,
+  workerStartTimeoutMs: 30000,
   tls: undefined,
 });
 
@@ -77,6 +80,7 @@ const INTEGER_RANGES: Record<string, readonly [number, number]> = {
   maxRequestsPerConnection: [0, 2 ** 31 - 1],
   concurrency: [0, 2 ** 31 - 1],
   workers: [0, 1024],
+  workerStartTimeoutMs: [1, MAX_MS],
 };
 
 /** Check an options object and fill in the defaults; `where` prefixes error messages. */
@@ -135,6 +139,9 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
   }
   if (out.workers === 0 && out.workerResourceLimits !== undefined) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option workerResourceLimits needs workers of 1 or more`);
+  }
+  if (out.workers === 0 && (input as { workerStartTimeoutMs?: unknown }).workerStartTimeoutMs !== undefined) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option workerStartTimeoutMs needs workers of 1 or more`);
   }
   if (out.workers === 0 && out.module !== undefined) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option module needs workers of 1 or more`);

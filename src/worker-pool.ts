@@ -101,7 +101,7 @@ export type FromWorker =
 
 // ---- bounds ----
 
-/** How long a worker may take to load the module before Open fails (ERR_THREAD). */
+/** How long a worker may take to load the module (the option workerStartTimeoutMs's default). */
 const START_TIMEOUT_MS = 30_000;
 /** terminate() is awaited this long at most; a thread stuck past it is unref'd and left behind. */
 const TERMINATE_BOUND_MS = 2000;
@@ -152,6 +152,8 @@ function startThread(options: WorkerOptions): Worker {
 export interface WorkerPoolSettings {
   /** Passed to every `new Worker()`: a worker that crosses them dies and is replaced. */
   resourceLimits?: ResourceLimits;
+  /** How long a worker may take to load the module: past it Open fails (ERR_THREAD), a replacement is given up. */
+  startTimeoutMs?: number;
 }
 
 /** One request on its way through a worker. */
@@ -173,7 +175,7 @@ class PoolWorker {
   readonly jobs = new Map<number, Job>();
   /** The module loaded: requests may be sent to it (none is sent before). */
   ready = false;
-  /** A replacement's bound on loading the module (START_TIMEOUT_MS), cleared once it is ready. */
+  /** A replacement's bound on loading the module (WorkerPoolSettings.startTimeoutMs), cleared once it is ready. */
   startTimer: NodeJS.Timeout | null = null;
   /** The request handed to it ahead of a free slot (also in `jobs`), or null. */
   staged: Job | null = null;
@@ -221,6 +223,7 @@ class PoolWorker {
 export class WorkerPool implements CallbackRunner {
   readonly #setup: Omit<WorkerSetup, "claim">;
   readonly #settings: WorkerPoolSettings;
+  readonly #startTimeoutMs: number;
   readonly #host: RunnerHost;
   /** One running callback per worker: each busy worker may hold one staged request. */
   readonly #staging: boolean;
@@ -247,6 +250,7 @@ export class WorkerPool implements CallbackRunner {
     this.#setup = { ...setup, oneAtATime: this.#staging, shared: new SharedArrayBuffer(4) };
     this.#host = host;
     this.#settings = settings;
+    this.#startTimeoutMs = settings.startTimeoutMs ?? START_TIMEOUT_MS;
     for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
   }
 
@@ -260,7 +264,7 @@ export class WorkerPool implements CallbackRunner {
     const workers = this.#workers;
     const ok = await new Promise<boolean>((resolve) => {
       let left = workers.length;
-      const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+      const timer = setTimeout(() => resolve(false), this.#startTimeoutMs);
       for (const w of workers) {
         void w.started.then((ready) => {
           if (ready && --left > 0) return;
@@ -274,7 +278,7 @@ export class WorkerPool implements CallbackRunner {
       await this.close();
       const cause = failed?.failureCause;
       throw new Error(
-        failed ? failed.failure : `the module did not load within ${START_TIMEOUT_MS} ms`,
+        failed ? failed.failure : `the module did not load within ${this.#startTimeoutMs} ms`,
         cause === undefined ? undefined : { cause },
       );
     }
@@ -576,8 +580,8 @@ export class WorkerPool implements CallbackRunner {
     // Open bounds the first workers' start; a replacement gets the same bound, so that requests cannot
     // wait for good on one whose module never finishes loading (they get 500 and it is tried again).
     w.startTimer = this.#later(() => {
-      if (!w.ready) this.#lost(w, `it did not load the module within ${START_TIMEOUT_MS} ms`);
-    }, START_TIMEOUT_MS);
+      if (!w.ready) this.#lost(w, `it did not load the module within ${this.#startTimeoutMs} ms`);
+    }, this.#startTimeoutMs);
   }
 
   /** End a thread; resolves once it exited, or after TERMINATE_BOUND_MS at most. */

@@ -346,6 +346,82 @@ describe("worker mode: resource limits", () => {
   });
 });
 
+describe("worker mode: workerStartTimeoutMs bounds loading the module", () => {
+  /** Workers started from now on take `ms` to load the handlers module (see the fixture). */
+  const slowStarts = (t: { after: (fn: () => void) => void }, ms: number): void => {
+    process.env.CALLBACKHTTP_TEST_SLOW_START_MS = String(ms);
+    t.after(() => {
+      delete process.env.CALLBACKHTTP_TEST_SLOW_START_MS;
+    });
+  };
+
+  test("Open fails with ERR_THREAD once it passed, leaving nothing bound or running", T, async (t) => {
+    slowStarts(t, 5000);
+    const port = await freePort();
+    const before = callbackhttp.OpenCount();
+    const started = Date.now();
+    await assert.rejects(
+      callbackhttp.Open("Handler", -1, port, 0, { workers: 2, module: HANDLERS.href, workerStartTimeoutMs: 300 }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, "ERR_THREAD");
+        assert.match(err.message, /the module did not load within 300 ms$/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 5000, "Open gave up before the module would have loaded");
+    assert.equal(callbackhttp.OpenCount(), before);
+    assert.equal(workerThreadCount(), 0, "no thread outlives a failed Open");
+    await assert.rejects(open(port), { code: "ECONNREFUSED" }, "the port was never bound");
+  });
+
+  test("a replacement past it is given up: its waiting request gets 500, and the next try serves", T, async (t) => {
+    const listener = await HttpListener.open({
+      callback: "Handler",
+      timeoutMs: 300,
+      workers: 1,
+      module: HANDLERS.href,
+      workerStartTimeoutMs: 400,
+    });
+    t.after(() => listener.close());
+    const port = listener.port;
+    slowStarts(t, 20_000);
+    assert.equal((await request(port, "/spin")).status, 503);
+    assert.equal(listener.stats().workerRestarts, 1, "a replacement was started, and loads slowly");
+    const waiting = request(port, "/cached");
+    await until(() => listener.counters.queued === 1, "the request waits for the replacement");
+    assert.equal((await waiting).status, 500, "the replacement was given up, and no worker was left");
+    await until(() => workerThreadCount() === 0, "the given-up replacement was terminated");
+    // The next try (a second later) loads at normal speed.
+    delete process.env.CALLBACKHTTP_TEST_SLOW_START_MS;
+    await until(() => listener.stats().workerRestarts === 2, "the replacement is tried again");
+    const reply = await request(port, "/cached");
+    assert.deepEqual([reply.status, reply.body], [200, "cached"]);
+    assert.equal(workerThreadCount(), 1);
+    assert.deepEqual([listener.stats().timeouts, listener.stats().failures], [1, 1], "the 503 and the 500");
+  });
+
+  test("it is checked: an integer of 1 ms or more, and only with workers", async () => {
+    for (const bad of [0, -1, 1.5, "30000"]) {
+      await assert.rejects(
+        HttpListener.open({
+          callback: "Handler",
+          workers: 1,
+          module: HANDLERS.href,
+          workerStartTimeoutMs: bad as never,
+        }),
+        (e: Error & { code?: string }) =>
+          e.code === "ERR_ARG_TYPE" && /option workerStartTimeoutMs must be/.test(e.message),
+      );
+    }
+    await assert.rejects(
+      HttpListener.open({ callback: () => "x", workerStartTimeoutMs: 30_000 }),
+      (e: Error & { code?: string }) =>
+        e.code === "ERR_ARG_TYPE" && /workerStartTimeoutMs needs workers/.test(e.message),
+    );
+    assert.equal(workerThreadCount(), 0);
+  });
+});
+
 describe("worker mode: start-up failures are ERR_THREAD and leave nothing behind", () => {
   /** What `err.cause` must be: what loading the module threw, with its code and stack; nothing when nothing threw. */
   type CauseCheck = (cause: unknown) => void;
