@@ -16,7 +16,7 @@ import type { RequestCallback } from "./callback-runner.js";
 import { demoApp } from "./demo-app.js";
 import { CallbackHttpError } from "./errors.js";
 import { callbackhttp } from "./facade.js";
-import type { ListenerOptionsInput } from "./options.js";
+import type { ListenerLimits, ListenerOptionsInput } from "./options.js";
 import { checkTimeoutRange } from "./validate.js";
 
 const HELP = `Usage:
@@ -29,9 +29,23 @@ Options:
   --bind local|any         127.0.0.1 only, or every interface (default local)
   --timeout MS             the callback's run-time limit; -1 for none (default -1)
   --workers N              run the callback in N worker threads (serve only; default 0)
-  --keep-alive-timeout MS  idle kept-alive connection lifetime (default 5000)
   --drain-timeout MS       how long a shutdown waits for in-flight requests before it forces the close (default 10000)
   --help, --version
+
+Limits (the listener options of the same name, see docs/options.md; a value it refuses is a usage error):
+  --max-header-bytes N     request line and header fields (default 16384; over it: 431)
+  --max-body-bytes N       request body (default 1048576; over it: 413)
+  --headers-timeout MS     first byte to end of head (default 60000; past it: 408; 0 disables)
+  --request-timeout MS     first byte to end of body (default 300000; past it: 408; 0 disables)
+  --keep-alive-timeout MS  idle kept-alive connection lifetime (default 5000)
+  --send-timeout MS        a client that reads none of its answers for this long is cut off (default 60000)
+  --close-timeout MS       how long Close waits for running callbacks (default 5000)
+  --max-connections N      open connections at once (default 0: no limit)
+  --max-requests-per-connection N
+                           requests on one connection (default 0: no limit)
+  --concurrency N          callbacks running at once; more wait, queued (default 0: no limit; --workers with workers)
+  --worker-start-timeout MS
+                           how long a worker may take to load the module (default 30000; with --workers)
 
 On start it prints one line, "listening http://HOST:PORT", with the bound port.
 SIGINT/SIGTERM drain and close; a second signal stops waiting for the drain.
@@ -47,8 +61,28 @@ function usage(message: string): never {
 /** Codes of the values Open refuses as given: on the command line, usage errors. */
 const REFUSED_VALUE = new Set(["ERR_ARG_TYPE", "ERR_PORT_RANGE", "ERR_TIMEOUT_RANGE", "ERR_BIND_MODE"]);
 
+/** The flags that set a listener option, an integer each, passed to Open for the listener to check. */
+const LIMIT_FLAGS = {
+  "max-header-bytes": "maxHeaderBytes",
+  "max-body-bytes": "maxBodyBytes",
+  "headers-timeout": "headersTimeoutMs",
+  "request-timeout": "requestTimeoutMs",
+  "keep-alive-timeout": "keepAliveTimeoutMs",
+  "send-timeout": "sendTimeoutMs",
+  "close-timeout": "closeTimeoutMs",
+  "max-connections": "maxConnections",
+  "max-requests-per-connection": "maxRequestsPerConnection",
+  concurrency: "concurrency",
+  "worker-start-timeout": "workerStartTimeoutMs",
+} as const satisfies Record<string, keyof ListenerLimits>;
+
+type LimitFlag = keyof typeof LIMIT_FLAGS;
+const LIMIT_FLAG_NAMES = Object.keys(LIMIT_FLAGS) as LimitFlag[];
+
 /** Options that take a value: `--timeout -1` passes -1 as the value (parseArgs alone reads it as an option). */
-const VALUE_OPTIONS = new Set(["--port", "--timeout", "--workers", "--keep-alive-timeout", "--drain-timeout"]);
+const VALUE_OPTIONS = new Set(
+  ["port", "timeout", "workers", "drain-timeout", ...LIMIT_FLAG_NAMES].map((name) => `--${name}`),
+);
 
 function joinNegativeValues(argv: string[]): string[] {
   const out: string[] = [];
@@ -99,8 +133,9 @@ async function main(argv: string[]): Promise<void> {
     usage(`--drain-timeout: ${(err as Error).message}`);
   }
   const options: ListenerOptionsInput = {};
-  if (values["keep-alive-timeout"] !== undefined) {
-    options.keepAliveTimeoutMs = integer("keep-alive-timeout", values["keep-alive-timeout"], 5000);
+  for (const flag of LIMIT_FLAG_NAMES) {
+    const value = values[flag];
+    if (value !== undefined) options[LIMIT_FLAGS[flag]] = integer(flag, value, 0);
   }
 
   let name: string;
@@ -173,6 +208,11 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 200).unref();
 }
 
+const LIMIT_OPTIONS = Object.fromEntries(LIMIT_FLAG_NAMES.map((flag) => [flag, { type: "string" }])) as Record<
+  LimitFlag,
+  { type: "string" }
+>;
+
 function parse(argv: string[]) {
   return parseArgs({
     args: joinNegativeValues(argv),
@@ -184,8 +224,8 @@ function parse(argv: string[]) {
       workers: { type: "string" },
       module: { type: "string" },
       callback: { type: "string" },
-      "keep-alive-timeout": { type: "string" },
       "drain-timeout": { type: "string" },
+      ...LIMIT_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },

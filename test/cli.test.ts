@@ -135,6 +135,38 @@ test("values the listener refuses are usage errors: exit 2, naming the value", a
   assert.match(drain.err, /--drain-timeout: .*timeoutMs -5 is neither -1 nor within 0\.\.2147483647/);
 });
 
+test("the limit flags set the listener's options: the client sees them, and refused values exit 2", async () => {
+  const { child, base } = await start([
+    "demo",
+    "--port",
+    "0",
+    "--max-body-bytes",
+    "8",
+    "--max-requests-per-connection",
+    "1",
+  ]);
+  try {
+    const big = await fetch(`${base}/echo`, { method: "POST", body: "123456789" });
+    assert.equal(big.status, 413, "a 9-byte body over --max-body-bytes 8");
+    const fits = await fetch(`${base}/echo`, { method: "POST", body: "12345678" });
+    assert.equal(fits.status, 200);
+    assert.equal(fits.headers.get("connection"), "close", "one request per connection");
+    await fits.arrayBuffer();
+  } finally {
+    child.kill("SIGTERM");
+  }
+  assert.equal((await once(child, "exit"))[0], 0);
+  const negative = await run(["demo", "--port", "0", "--close-timeout", "-1"]);
+  assert.equal(negative.code, 2);
+  assert.match(negative.err, /option closeTimeoutMs must be an integer in 0\.\.2147483647, got -1/);
+  const notInteger = await run(["demo", "--port", "0", "--max-connections", "ten"]);
+  assert.equal(notInteger.code, 2);
+  assert.match(notInteger.err, /--max-connections needs an integer, got "ten"/);
+  const noWorkers = await run(["demo", "--port", "0", "--worker-start-timeout", "5000"]);
+  assert.equal(noWorkers.code, 2);
+  assert.match(noWorkers.err, /option workerStartTimeoutMs needs workers of 1 or more/);
+});
+
 test("a second signal closes and exits 1, even with a callback that never ends and keeps a timer", {
   timeout: 30_000,
 }, async (t) => {
