@@ -30,6 +30,8 @@ Options:
   --timeout MS             the callback's run-time limit; -1 for none (default -1)
   --workers N              run the callback in N worker threads (serve only; default 0)
   --drain-timeout MS       how long a shutdown waits for in-flight requests before it forces the close (default 10000)
+  --tls-cert FILE --tls-key FILE
+                           speak HTTPS with this PEM certificate (chain) and private key
   --help, --version
 
 Limits (the listener options of the same name, see docs/options.md; a value it refuses is a usage error):
@@ -47,7 +49,7 @@ Limits (the listener options of the same name, see docs/options.md; a value it r
   --worker-start-timeout MS
                            how long a worker may take to load the module (default 30000; with --workers)
 
-On start it prints one line, "listening http://HOST:PORT", with the bound port.
+On start it prints one line, "listening http://HOST:PORT" (https with --tls-cert), with the bound port.
 SIGINT/SIGTERM drain and close; a second signal stops waiting for the drain.
 Exit codes: 0 after a clean shutdown, 1 on a runtime error or a forced close,
 2 on a usage error (a malformed command line, or a value the listener refuses).
@@ -138,6 +140,17 @@ async function main(argv: string[]): Promise<void> {
     if (value !== undefined) options[LIMIT_FLAGS[flag]] = integer(flag, value, 0);
   }
 
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  if ((certFile === undefined) !== (keyFile === undefined)) usage("--tls-cert and --tls-key go together");
+  if (certFile !== undefined && keyFile !== undefined) {
+    try {
+      options.tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+    } catch (err) {
+      usage(`cannot read the TLS files: ${(err as Error).message}`);
+    }
+  }
+
   let name: string;
   if (command === "demo") {
     if (values.module || values.callback || values.workers) usage("demo takes no --module, --callback or --workers");
@@ -170,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   const host = bind === "any" ? "0.0.0.0" : "127.0.0.1";
-  process.stdout.write(`listening http://${host}:${callbackhttp.Port(lid)}\n`);
+  process.stdout.write(`listening ${options.tls ? "https" : "http"}://${host}:${callbackhttp.Port(lid)}\n`);
 
   let signals = 0;
   const shutdown = async (signal: string): Promise<void> => {
@@ -225,6 +238,8 @@ function parse(argv: string[]) {
       module: { type: "string" },
       callback: { type: "string" },
       "drain-timeout": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
       ...LIMIT_OPTIONS,
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },

@@ -538,6 +538,28 @@ function checkInteger(
   }
 }
 
+/** The listener's server, not yet listening: TCP, or TLS with the tls option (ERR_ARG_TYPE when node:tls refuses it). */
+function createServer({ limits, where }: ListenerConfig): Server {
+  if (!limits.tls) return createTcpServer({ allowHalfOpen: true, noDelay: true });
+  try {
+    return createTlsServer({
+      // The handshake comes before the head, and is bounded like it unless the tls options say otherwise.
+      handshakeTimeout: limits.headersTimeoutMs > 0 ? limits.headersTimeoutMs : 120_000,
+      ...limits.tls,
+      allowHalfOpen: true,
+      ALPNProtocols: ["http/1.1"],
+    });
+  } catch (err) {
+    throw new CallbackHttpError(
+      "ERR_ARG_TYPE",
+      `${where}: option tls was refused by node:tls: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 /** Bind and start a listener from a checked configuration. A failure issues no id. */
 export async function openListener(config: ListenerConfig): Promise<HttpListener> {
   const { limits } = config;
@@ -551,6 +573,8 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
     wake: () => listener?.wake(),
     closing: () => listener?.state === LISTENER_STATE.CLOSING,
   };
+  // The server first: tls options that node:tls refuses (a malformed key, say) fail Open before any worker starts.
+  const server = createServer(config);
   if (limits.workers > 0) {
     // Contract 5a: in worker mode the default concurrency is one running callback per worker.
     if (limits.concurrency === 0) {
@@ -568,15 +592,6 @@ export async function openListener(config: ListenerConfig): Promise<HttpListener
     }
     runner = new MainThreadRunner(config.callback, settle);
   }
-  const server: Server = limits.tls
-    ? createTlsServer({
-        // The handshake comes before the head, and is bounded like it unless the tls options say otherwise.
-        handshakeTimeout: limits.headersTimeoutMs > 0 ? limits.headersTimeoutMs : 120_000,
-        ...limits.tls,
-        allowHalfOpen: true,
-        ALPNProtocols: ["http/1.1"],
-      })
-    : createTcpServer({ allowHalfOpen: true, noDelay: true });
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   const host = BIND_HOST[config.bindMode]!;
   try {

@@ -5,8 +5,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { selfSigned } from "./support/self-signed.js";
 
 const CLI = fileURLToPath(new URL("../src/cli.js", import.meta.url));
 
@@ -19,7 +24,7 @@ async function start(args: string[]): Promise<{ child: ChildProcess; base: strin
     const timer = setTimeout(() => reject(new Error(`no readiness line; stderr: ${err}`)), 5000);
     child.stdout!.on("data", (d) => {
       out += d;
-      const m = /listening (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
+      const m = /listening (https?:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -165,6 +170,43 @@ test("the limit flags set the listener's options: the client sees them, and refu
   const noWorkers = await run(["demo", "--port", "0", "--worker-start-timeout", "5000"]);
   assert.equal(noWorkers.code, 2);
   assert.match(noWorkers.err, /option workerStartTimeoutMs needs workers of 1 or more/);
+});
+
+test("--tls-cert and --tls-key: it speaks HTTPS and says so; one without the other, or a bad file, exits 2", async (t) => {
+  const { key, cert, remove } = selfSigned();
+  t.after(remove);
+  const dir = mkdtempSync(join(tmpdir(), "callbackhttp-cli-tls-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const certFile = join(dir, "cert.pem");
+  const keyFile = join(dir, "key.pem");
+  writeFileSync(certFile, cert);
+  writeFileSync(keyFile, key);
+  const { child, base } = await start(["demo", "--port", "0", "--tls-cert", certFile, "--tls-key", keyFile]);
+  try {
+    assert.match(base, /^https:\/\//);
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get(`${base}/api/status`, { ca: cert, agent: false }, (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve(text));
+        })
+        .on("error", reject);
+    });
+    assert.match(body, /"listener":\d+/);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  assert.equal((await once(child, "exit"))[0], 0);
+  const alone = await run(["demo", "--port", "0", "--tls-cert", certFile]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.err, /--tls-cert and --tls-key go together/);
+  const swapped = await run(["demo", "--port", "0", "--tls-cert", keyFile, "--tls-key", certFile]);
+  assert.equal(swapped.code, 2);
+  assert.match(swapped.err, /ERR_ARG_TYPE: callbackhttp\.Open: option tls was refused by node:tls/);
+  const missing = await run(["demo", "--port", "0", "--tls-cert", join(dir, "none.pem"), "--tls-key", keyFile]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /cannot read the TLS files: ENOENT/);
 });
 
 test("a second signal closes and exits 1, even with a callback that never ends and keeps a timer", {

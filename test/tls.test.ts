@@ -8,6 +8,7 @@ import { request } from "node:https";
 import { connect, type Socket } from "node:net";
 import { test } from "node:test";
 import { HttpListener } from "../src/index.js";
+import { workerThreadCount } from "../src/worker-pool.js";
 import { selfSigned } from "./support/self-signed.js";
 
 test("an HTTPS listener answers over TLS with the callback's exact bytes", async (t) => {
@@ -91,4 +92,23 @@ test("a client that sends garbage instead of a TLS handshake is closed at once a
   // The default headersTimeoutMs (60 s) bounds a silent handshake; a failed one ends now.
   assert.equal(typeof (await within5s(closed, "still open after 5 s")), "number", "the listener closed it");
   assert.deepEqual([listener.stats().connections, listener.stats().requests], [0, 0]);
+});
+
+test("tls options that node:tls refuses fail Open with ERR_ARG_TYPE, before any worker starts", async (t) => {
+  const { key, cert, remove } = selfSigned();
+  t.after(remove);
+  const refused = (err: Error & { code?: string }): boolean => {
+    assert.equal(err.code, "ERR_ARG_TYPE");
+    assert.match(err.message, /^HttpListener\.open: option tls was refused by node:tls: /);
+    assert.ok(err.cause instanceof Error, "node:tls's own error as the cause");
+    return true;
+  };
+  // The key and the certificate swapped.
+  await assert.rejects(HttpListener.open({ callback: () => "x", tls: { key: cert, cert: key } }), refused);
+  const module = new URL("./fixtures/workers/handlers.js", import.meta.url).href;
+  await assert.rejects(
+    HttpListener.open({ callback: "Handler", workers: 1, module, tls: { key: "not a key", cert: "not a cert" } }),
+    refused,
+  );
+  assert.equal(workerThreadCount(), 0, "no worker thread was left running");
 });
