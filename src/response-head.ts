@@ -7,7 +7,23 @@
  */
 
 import { REQUEST_FLAGS } from "./framer.js";
-import { COLON, CR, equalsLower, HEX, indexOfLF, isHttpName, LF, SP, TOKEN } from "./http-tokens.js";
+import {
+  BACKSLASH,
+  COLON,
+  COMMA,
+  CR,
+  DQUOTE,
+  EQUALS,
+  equalsLower,
+  FIELD_VALUE,
+  HEX,
+  HTAB,
+  isHttpName,
+  LF,
+  SEMICOLON,
+  SP,
+  TOKEN,
+} from "./http-tokens.js";
 
 /**
  * True when the connection may stay open after `response`, the answer to a
@@ -33,23 +49,33 @@ export function responseKeepsAlive(
   for (;;) {
     const head = readHead(response, at, end);
     if (head === null) return false;
-    if (head.status >= 100 && head.status < 200) {
-      // An HTTP/1.0 client knows no interim answers (RFC 9110 15.2): it takes the 1xx for the answer.
-      if (head.status === 101 || http10) return false;
+    if (head.status < 200) {
+      // An HTTP/1.0 client knows no interim answers (RFC 9110 15.2): it takes the 1xx for the answer. An
+      // interim head that says close, or is HTTP/1.0, ends the exchange for a client (llhttp reads no further).
+      if (head.status === 101 || http10 || head.close || head.minor === 0) return false;
+      // An interim response has no content, so nothing to frame: one that frames some is malformed.
+      if (head.length !== -1 || head.te) return false;
       at = head.bodyStart;
       continue;
     }
     if (head.close) return false;
+    // Node's http client refuses a head of over 16 KiB (its default maxHeaderSize), and with it this response.
+    if (head.bodyStart - at > MAX_HEAD_BYTES) return false;
     // An HTTP/1.0 exchange stays open only when the response says keep-alive too.
     if ((http10 || head.minor === 0) && !head.keepAlive) return false;
+    // Framing a client may read otherwise, whatever the status: a malformed or repeated Content-Length, or one
+    // with Transfer-Encoding (RFC 9112 6.3); Transfer-Encoding in an HTTP/1.0 response (RFC 9112 6.1: close).
+    if (head.length === -2 || (head.length >= 0 && head.te) || (head.te && head.minor === 0)) return false;
     const rest = end - head.bodyStart;
     if (requestFlags & REQUEST_FLAGS.HEAD || head.status === 204 || head.status === 304) return rest === 0;
     // An HTTP/1.0 client knows no chunked coding (RFC 9112 6.1): it reads such a body to the close.
-    if (head.chunked) return !http10 && chunkedEndsAt(response, head.bodyStart, end);
-    if (head.teOther || head.length < 0) return false;
+    if (head.te) return head.chunked && !head.teBad && !http10 && chunkedEndsAt(response, head.bodyStart, end);
     return head.length === rest;
   }
 }
+
+/** The head size above which the connection closes: Node's default maxHeaderSize; smaller heads fit every client. */
+const MAX_HEAD_BYTES = 16384;
 
 interface ResponseHead {
   status: number;
@@ -57,9 +83,15 @@ interface ResponseHead {
   bodyStart: number;
   close: boolean;
   keepAlive: boolean;
+  /** A Transfer-Encoding field came. */
+  te: boolean;
+  /** The last Transfer-Encoding line ends with chunked. */
   chunked: boolean;
-  teOther: boolean;
-  /** Content-Length, -1 when absent, -2 when malformed or conflicting. */
+  /** Some Transfer-Encoding line had chunked. */
+  chunkedSeen: boolean;
+  /** The codings cannot be read: an empty element, or chunked twice. */
+  teBad: boolean;
+  /** Content-Length, -1 when absent, -2 when malformed or repeated. */
   length: number;
 }
 
@@ -70,19 +102,22 @@ const head: ResponseHead = {
   bodyStart: 0,
   close: false,
   keepAlive: false,
+  te: false,
   chunked: false,
-  teOther: false,
+  chunkedSeen: false,
+  teBad: false,
   length: -1,
 };
 
 /**
  * status-line = HTTP-version SP status-code SP [ reason-phrase ], then the
  * fields, each line ended by CRLF, then an empty line (RFC 9112 4, 5).
- * One pass over the lines of `buf[at, end)`; null when the head is not one a
- * client would read the same way.
+ * One pass over the lines of `buf[at, end)`; null when the head is not one
+ * every client reads the same way: strict HTTP/1.x syntax, a status code in
+ * 100..599 (RFC 9110 15), no control byte in a reason phrase or field value.
  */
 function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
-  if (end - at < 12 || !isHttpName(buf, at) || buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return null;
+  if (end - at < 14 || !isHttpName(buf, at) || buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return null;
   const minorByte = buf[at + 7]!;
   if ((minorByte !== 0x30 && minorByte !== 0x31) || buf[at + 8] !== SP) return null;
   let status = 0;
@@ -91,69 +126,124 @@ function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
     if (d < 0 || d > 9) return null;
     status = status * 10 + d;
   }
+  if (status < 100 || status > 599) return null;
+  // The SP before the reason phrase may go with the phrase (llhttp and curl read `HTTP/1.1 200\r\n`).
+  let cr = buf[at + 12] === SP ? lineEnd(buf, at + 13, end) : lineEnd(buf, at + 12, Math.min(at + 14, end));
+  if (cr < 0) return null;
   head.status = status;
   head.minor = minorByte - 0x30;
   head.close = false;
   head.keepAlive = false;
+  head.te = false;
   head.chunked = false;
-  head.teOther = false;
+  head.chunkedSeen = false;
+  head.teBad = false;
   head.length = -1;
-  let eol = indexOfLF(buf, at + 12, end);
-  if (eol < 0 || buf[eol - 1] !== CR) return null;
   for (;;) {
-    const line = eol + 1;
-    // The field name first, then the line's end: no byte of the name is read twice.
-    let i = line;
-    while (i < end && TOKEN[buf[i]!]) i++;
-    if (i === line && buf[i] === CR && buf[i + 1] === LF && i + 1 < end) {
-      head.bodyStart = i + 2;
+    const line = cr + 2;
+    const nameEnd = fieldName(buf, line, end);
+    if (nameEnd === line) {
+      if (buf[line] !== CR || line + 1 >= end || buf[line + 1] !== LF) return null;
+      head.bodyStart = line + 2;
       return head;
     }
-    if (buf[i] !== COLON || i === line || i >= end) return null;
-    eol = indexOfLF(buf, i + 1, end);
-    if (eol < 0 || buf[eol - 1] !== CR) return null;
-    const e = eol - 1;
-    const nameEnd = i;
-    i++;
-    while (i < e && (buf[i] === SP || buf[i] === 0x09)) i++;
-    let ve = e;
-    while (ve > i && (buf[ve - 1] === SP || buf[ve - 1] === 0x09)) ve--;
+    if (nameEnd < 0) return null;
+    cr = lineEnd(buf, nameEnd + 1, end);
+    if (cr < 0) return null;
+    let i = nameEnd + 1;
+    let ve = cr;
+    while (i < ve && (buf[i] === SP || buf[i] === HTAB)) i++;
+    while (ve > i && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
     const n = nameEnd - line;
     if (n === 10 && equalsLower(buf, line, nameEnd, "connection")) {
       readConnection(buf, i, ve, head);
     } else if (n === 14 && equalsLower(buf, line, nameEnd, "content-length")) {
-      let value = 0;
-      for (let k = i; k < ve; k++) {
+      // One line of digits only, with spaces around at most: a repeated line, even with the same number, or a
+      // tab around it (RFC 9110 allows both) is refused by llhttp 9.3 (Node 20).
+      let value = head.length === -1 && i < ve && !hasTab(buf, nameEnd + 1, cr) ? 0 : -2;
+      for (let k = i; k < ve && value >= 0; k++) {
         const d = buf[k]! - 0x30;
-        if (d < 0 || d > 9) value = -2;
-        else if (value >= 0) value = value * 10 + d;
+        value = d < 0 || d > 9 ? -2 : value * 10 + d;
       }
-      if (i === ve || (head.length !== -1 && head.length !== value)) value = -2;
       head.length = value;
     } else if (n === 17 && equalsLower(buf, line, nameEnd, "transfer-encoding")) {
-      // Only the final coding matters for delimiting: chunked or not.
-      let last = ve;
-      while (last > i && buf[last - 1] !== 0x2c) last--;
-      while (last < ve && (buf[last] === SP || buf[last] === 0x09)) last++;
-      const isChunked = equalsLower(buf, last, ve, "chunked");
-      head.chunked = isChunked;
-      head.teOther = !isChunked;
+      readTransferEncoding(buf, i, ve, head);
     }
   }
 }
 
+/** The end of `name:` at `line` (the colon's index), `line` itself when no name byte is there, -1 when no colon follows. */
+function fieldName(buf: Buffer, line: number, end: number): number {
+  let i = line;
+  while (i < end && TOKEN[buf[i]!]) i++;
+  if (i === line) return line;
+  return i < end && buf[i] === COLON ? i : -1;
+}
+
+function hasTab(buf: Buffer, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (buf[k] === HTAB) return true;
+  return false;
+}
+
+/**
+ * Where the line whose text starts at `from` ends: the index of its CR, when
+ * every byte before it may be in a field value or reason phrase (no control
+ * byte, no bare CR or LF) and an LF follows it inside `end`; otherwise -1.
+ */
+function lineEnd(buf: Buffer, from: number, end: number): number {
+  let i = from;
+  while (i < end && FIELD_VALUE[buf[i]!]) i++;
+  return i + 1 < end && buf[i] === CR && buf[i + 1] === LF ? i : -1;
+}
+
+/** Connection is a comma list of tokens (RFC 9110 7.6.1): `close` and `keep-alive` count as whole elements only. */
 function readConnection(buf: Buffer, s: number, e: number, head: ResponseHead): void {
-  let i = s;
-  while (i < e) {
-    while (i < e && (buf[i] === SP || buf[i] === 0x09 || buf[i] === 0x2c)) i++;
-    const t = i;
-    while (i < e && buf[i] !== 0x2c && buf[i] !== SP && buf[i] !== 0x09) i++;
-    if (equalsLower(buf, t, i, "close")) head.close = true;
-    else if (equalsLower(buf, t, i, "keep-alive")) head.keepAlive = true;
+  for (let i = s; i <= e; i = element.next) {
+    nextElement(buf, i, e);
+    if (equalsLower(buf, element.start, element.end, "close")) head.close = true;
+    else if (equalsLower(buf, element.start, element.end, "keep-alive")) head.keepAlive = true;
   }
 }
 
-/** Does a chunked body start at `at` and end exactly at `end`? */
+/**
+ * One Transfer-Encoding line: the codings end with chunked when this line's
+ * last element is chunked; chunked applied twice (RFC 9112 6.1: once, last)
+ * or an empty element makes the whole list unreadable.
+ */
+function readTransferEncoding(buf: Buffer, s: number, e: number, head: ResponseHead): void {
+  let last = false;
+  for (let i = s; i <= e; i = element.next) {
+    nextElement(buf, i, e);
+    if (element.start === element.end) head.teBad = true;
+    last = equalsLower(buf, element.start, element.end, "chunked");
+    if (last && head.chunkedSeen) head.teBad = true;
+    if (last) head.chunkedSeen = true;
+  }
+  head.te = true;
+  head.chunked = last;
+}
+
+/** nextElement's result: an element of a comma list, OWS trimmed, and where the next one starts (past `e` at the end). */
+const element = { start: 0, end: 0, next: 0 };
+
+function nextElement(buf: Buffer, at: number, e: number): void {
+  let i = at;
+  while (i < e && buf[i] !== COMMA) i++;
+  let t = at;
+  let te = i;
+  while (t < te && (buf[t] === SP || buf[t] === HTAB)) t++;
+  while (te > t && (buf[te - 1] === SP || buf[te - 1] === HTAB)) te--;
+  element.start = t;
+  element.end = te;
+  element.next = i + 1;
+}
+
+/**
+ * Does a chunked body start at `at` and end exactly at `end`? Strict syntax,
+ * as llhttp reads it: chunk-size = 1*HEXDIG, extensions `;name` or
+ * `;name=token` or `;name="quoted"` with no whitespace, CRLF after every line
+ * and chunk; trailer fields as head fields, and none that frames a message.
+ */
 function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
   let i = at;
   for (;;) {
@@ -163,10 +253,10 @@ function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
       size = size * 16 + HEX[buf[i]!]!;
       i++;
     }
-    if (i === s || size > end) return false;
-    const eol = indexOfLF(buf, i, end);
-    if (eol < 0 || buf[eol - 1] !== CR) return false;
-    i = eol + 1;
+    if (i === s || i - s > 16 || size > end) return false;
+    i = chunkExtensionsEnd(buf, i, end);
+    if (i < 0 || i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF) return false;
+    i += 2;
     if (size === 0) break;
     i += size;
     if (i + 2 > end || buf[i] !== CR || buf[i + 1] !== LF) return false;
@@ -174,9 +264,42 @@ function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
   }
   // Trailer fields, then the empty line that ends the message.
   for (;;) {
-    const eol = indexOfLF(buf, i, end);
-    if (eol < 0 || buf[eol - 1] !== CR) return false;
-    if (eol === i + 1) return eol + 1 === end;
-    i = eol + 1;
+    const nameEnd = fieldName(buf, i, end);
+    if (nameEnd === i) return buf[i] === CR && i + 2 === end && buf[i + 1] === LF;
+    if (nameEnd < 0) return false;
+    const n = nameEnd - i;
+    if (
+      (n === 14 && equalsLower(buf, i, nameEnd, "content-length")) ||
+      (n === 17 && equalsLower(buf, i, nameEnd, "transfer-encoding"))
+    ) {
+      return false;
+    }
+    const cr = lineEnd(buf, nameEnd + 1, end);
+    if (cr < 0) return false;
+    i = cr + 2;
   }
+}
+
+/** The end of the chunk extensions that start at `i` (where CRLF must follow), or -1. */
+function chunkExtensionsEnd(buf: Buffer, at: number, end: number): number {
+  let i = at;
+  while (i < end && buf[i] === SEMICOLON) {
+    const name = ++i;
+    while (i < end && TOKEN[buf[i]!]) i++;
+    if (i === name) return -1;
+    if (buf[i] !== EQUALS) continue;
+    const value = ++i;
+    if (buf[i] === DQUOTE) {
+      for (i++; i < end && buf[i] !== DQUOTE; i++) {
+        if (buf[i] === BACKSLASH) i++;
+        if (i >= end || !FIELD_VALUE[buf[i]!]) return -1;
+      }
+      if (i >= end) return -1;
+      i++;
+    } else {
+      while (i < end && TOKEN[buf[i]!]) i++;
+      if (i === value) return -1;
+    }
+  }
+  return i;
 }

@@ -153,6 +153,55 @@ describe("reading a response inside a range", () => {
     );
   });
 
+  test("a head a client may read otherwise closes the connection; clean ones keep it", () => {
+    const ok = "\r\nContent-Length: 5\r\n\r\nhello";
+    const chunked = (body: string, head = "Transfer-Encoding: chunked"): string =>
+      `HTTP/1.1 200 OK\r\n${head}\r\n\r\n${body}`;
+    const closes: [string, string][] = [
+      [
+        "Content-Length with Transfer-Encoding",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      ],
+      ["a repeated Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"],
+      ["a tab around Content-Length", "HTTP/1.1 200 OK\r\nContent-Length:5\t\r\n\r\nhello"],
+      ["an empty Content-Length on a 204", "HTTP/1.1 204 No Content\r\nContent-Length: \r\n\r\n"],
+      ["a chunk size with a space", chunked("5 \r\nhello\r\n0\r\n\r\n")],
+      ["an empty chunk extension", chunked("5;\r\nhello\r\n0\r\n\r\n")],
+      ["a chunk extension with a space", chunked("5;a b\r\nhello\r\n0\r\n\r\n")],
+      ["a trailer without a colon", chunked("0\r\nfoo\r\n\r\n")],
+      ["Content-Length in the trailers", chunked("0\r\nContent-Length: 5\r\n\r\n")],
+      ["chunked applied twice", chunked("0\r\n\r\n", "Transfer-Encoding: chunked, chunked")],
+      ["an empty coding", chunked("0\r\n\r\n", "Transfer-Encoding: , chunked")],
+      [
+        "Transfer-Encoding in an HTTP/1.0 response",
+        `HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+      ],
+      ["a NUL in a field value", `HTTP/1.1 200 OK\r\nX-A: a\x00b${ok}`],
+      ["a bare CR in a field value", `HTTP/1.1 200 OK\r\nX-A: a\rb${ok}`],
+      ["a bare CR after the status code", `HTTP/1.1 200\rX${ok}`],
+      ["a control byte in the reason phrase", `HTTP/1.1 200 O\x01K${ok}`],
+      ["a four-digit status code", `HTTP/1.1 2000 OK${ok}`],
+      ["a status code below 100", `HTTP/1.1 099 OK${ok}`],
+      ["obs-fold", `HTTP/1.1 200 OK\r\nX-A: a\r\n b${ok}`],
+      ["a 1xx that says close", `HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK${ok}`],
+      ["an HTTP/1.0 1xx", `HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 200 OK${ok}`],
+      ["a 1xx with a Content-Length", `HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK${ok}`],
+      ["a head over 16 KiB", `HTTP/1.1 200 OK\r\nX-A: ${"a".repeat(16384)}${ok}`],
+    ];
+    for (const [what, response] of closes) assert.equal(responseKeepsAlive(latin1(response), 0), false, what);
+    const keeps: [string, string][] = [
+      ["no reason phrase, no SP", `HTTP/1.1 200${ok}`],
+      ["spaces around Content-Length", "HTTP/1.1 200 OK\r\nContent-Length:  5 \r\n\r\nhello"],
+      ["obs-text in a value", `HTTP/1.1 200 OK\r\nX-A: caf\xe9${ok}`],
+      ["chunk extensions, token and quoted", chunked('5;a=b;c="d \\" e"\r\nhello\r\n0;z\r\n\r\n')],
+      ["trailer fields", chunked("0\r\nX-Checksum: abc\r\n\r\n")],
+      ["a coding before chunked", chunked("0\r\n\r\n", "Transfer-Encoding: gzip, chunked")],
+      ["a 103 then the answer", `HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK${ok}`],
+      ["a head of exactly 16 KiB", `HTTP/1.1 200 OK\r\nX-A: ${"a".repeat(16384 - 45)}${ok}`],
+    ];
+    for (const [what, response] of keeps) assert.equal(responseKeepsAlive(latin1(response), 0), true, what);
+  });
+
   test("the request flags still decide first", () => {
     const buf = latin1(OK);
     assert.equal(responseKeepsAlive(buf, REQUEST_FLAGS.CLOSE, 0, buf.length), false);
