@@ -59,8 +59,6 @@ export function responseKeepsAlive(
       continue;
     }
     if (head.close) return false;
-    // Node's http client refuses a head of over 16 KiB (its default maxHeaderSize), and with it this response.
-    if (head.bodyStart - at > MAX_HEAD_BYTES) return false;
     // An HTTP/1.0 exchange stays open only when the response says keep-alive too.
     if ((http10 || head.minor === 0) && !head.keepAlive) return false;
     // Framing a client may read otherwise, whatever the status: a malformed or repeated Content-Length, or one
@@ -74,8 +72,14 @@ export function responseKeepsAlive(
   }
 }
 
-/** The head size above which the connection closes: Node's default maxHeaderSize; smaller heads fit every client. */
+/**
+ * The most bytes of one head, or of the trailer section, that keep the connection open: Node's http client
+ * refuses more (its default maxHeaderSize, counted per head and for the trailers apart). It also bounds every
+ * scan: a malformed answer is never read to its end.
+ */
 const MAX_HEAD_BYTES = 16384;
+/** The most bytes of one chunk's extensions: Node's client refuses 16 KiB of them; half is plenty for any use. */
+const MAX_CHUNK_EXTENSION_BYTES = 8192;
 
 interface ResponseHead {
   status: number;
@@ -116,7 +120,8 @@ const head: ResponseHead = {
  * every client reads the same way: strict HTTP/1.x syntax, a status code in
  * 100..599 (RFC 9110 15), no control byte in a reason phrase or field value.
  */
-function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
+function readHead(buf: Buffer, at: number, responseEnd: number): ResponseHead | null {
+  const end = Math.min(responseEnd, at + MAX_HEAD_BYTES);
   if (end - at < 14 || !isHttpName(buf, at) || buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return null;
   const minorByte = buf[at + 7]!;
   if ((minorByte !== 0x30 && minorByte !== 0x31) || buf[at + 8] !== SP) return null;
@@ -143,7 +148,7 @@ function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
     const line = cr + 2;
     const nameEnd = fieldName(buf, line, end);
     if (nameEnd === line) {
-      if (buf[line] !== CR || line + 1 >= end || buf[line + 1] !== LF) return null;
+      if (line + 1 >= end || buf[line] !== CR || buf[line + 1] !== LF) return null;
       head.bodyStart = line + 2;
       return head;
     }
@@ -156,7 +161,10 @@ function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
     while (ve > i && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
     const n = nameEnd - line;
     if (n === 10 && equalsLower(buf, line, nameEnd, "connection")) {
-      readConnection(buf, i, ve, head);
+      readConnection(buf, i, ve, head, false);
+    } else if (n === 16 && equalsLower(buf, line, nameEnd, "proxy-connection")) {
+      // Not HTTP (RFC 9110 has Connection only), but llhttp honours its close: so does this.
+      readConnection(buf, i, ve, head, true);
     } else if (n === 14 && equalsLower(buf, line, nameEnd, "content-length")) {
       // One line of digits only, with spaces around at most: a repeated line, even with the same number, or a
       // tab around it (RFC 9110 allows both) is refused by llhttp 9.3 (Node 20).
@@ -168,6 +176,8 @@ function readHead(buf: Buffer, at: number, end: number): ResponseHead | null {
       head.length = value;
     } else if (n === 17 && equalsLower(buf, line, nameEnd, "transfer-encoding")) {
       readTransferEncoding(buf, i, ve, head);
+      // llhttp does not read `chunked` followed by a tab as chunked: it reads the body to the close.
+      if (hasTab(buf, nameEnd + 1, cr)) head.teBad = true;
     }
   }
 }
@@ -197,11 +207,11 @@ function lineEnd(buf: Buffer, from: number, end: number): number {
 }
 
 /** Connection is a comma list of tokens (RFC 9110 7.6.1): `close` and `keep-alive` count as whole elements only. */
-function readConnection(buf: Buffer, s: number, e: number, head: ResponseHead): void {
+function readConnection(buf: Buffer, s: number, e: number, head: ResponseHead, closeOnly: boolean): void {
   for (let i = s; i <= e; i = element.next) {
     nextElement(buf, i, e);
     if (equalsLower(buf, element.start, element.end, "close")) head.close = true;
-    else if (equalsLower(buf, element.start, element.end, "keep-alive")) head.keepAlive = true;
+    else if (!closeOnly && equalsLower(buf, element.start, element.end, "keep-alive")) head.keepAlive = true;
   }
 }
 
@@ -254,7 +264,7 @@ function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
       i++;
     }
     if (i === s || i - s > 16 || size > end) return false;
-    i = chunkExtensionsEnd(buf, i, end);
+    i = chunkExtensionsEnd(buf, i, Math.min(end, i + MAX_CHUNK_EXTENSION_BYTES));
     if (i < 0 || i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF) return false;
     i += 2;
     if (size === 0) break;
@@ -262,19 +272,22 @@ function chunkedEndsAt(buf: Buffer, at: number, end: number): boolean {
     if (i + 2 > end || buf[i] !== CR || buf[i + 1] !== LF) return false;
     i += 2;
   }
-  // Trailer fields, then the empty line that ends the message.
+  // Trailer fields, then the empty line that ends the message; none that frames it or closes the connection.
+  const limit = Math.min(end, i + MAX_HEAD_BYTES);
   for (;;) {
-    const nameEnd = fieldName(buf, i, end);
-    if (nameEnd === i) return buf[i] === CR && i + 2 === end && buf[i + 1] === LF;
+    const nameEnd = fieldName(buf, i, limit);
+    if (nameEnd === i) return i + 2 === limit && limit === end && buf[i] === CR && buf[i + 1] === LF;
     if (nameEnd < 0) return false;
     const n = nameEnd - i;
     if (
+      (n === 10 && equalsLower(buf, i, nameEnd, "connection")) ||
       (n === 14 && equalsLower(buf, i, nameEnd, "content-length")) ||
+      (n === 16 && equalsLower(buf, i, nameEnd, "proxy-connection")) ||
       (n === 17 && equalsLower(buf, i, nameEnd, "transfer-encoding"))
     ) {
       return false;
     }
-    const cr = lineEnd(buf, nameEnd + 1, end);
+    const cr = lineEnd(buf, nameEnd + 1, limit);
     if (cr < 0) return false;
     i = cr + 2;
   }
@@ -287,9 +300,9 @@ function chunkExtensionsEnd(buf: Buffer, at: number, end: number): number {
     const name = ++i;
     while (i < end && TOKEN[buf[i]!]) i++;
     if (i === name) return -1;
-    if (buf[i] !== EQUALS) continue;
+    if (i >= end || buf[i] !== EQUALS) continue;
     const value = ++i;
-    if (buf[i] === DQUOTE) {
+    if (i < end && buf[i] === DQUOTE) {
       for (i++; i < end && buf[i] !== DQUOTE; i++) {
         if (buf[i] === BACKSLASH) i++;
         if (i >= end || !FIELD_VALUE[buf[i]!]) return -1;

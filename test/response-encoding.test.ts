@@ -186,6 +186,16 @@ describe("reading a response inside a range", () => {
       ["a 1xx that says close", `HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK${ok}`],
       ["an HTTP/1.0 1xx", `HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 200 OK${ok}`],
       ["a 1xx with a Content-Length", `HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK${ok}`],
+      ["a tab after chunked", chunked("0\r\n\r\n", "Transfer-Encoding: chunked\t")],
+      ["Connection: close in the trailers", chunked("0\r\nConnection: close\r\n\r\n")],
+      ["Proxy-Connection: close", `HTTP/1.1 200 OK\r\nProxy-Connection: close${ok}`],
+      [
+        "a 1xx that says Proxy-Connection: close",
+        `HTTP/1.1 103 Early Hints\r\nProxy-Connection: close\r\n\r\nHTTP/1.1 200 OK${ok}`,
+      ],
+      ["a 1xx head over 16 KiB", `HTTP/1.1 103 Early Hints\r\nLink: ${"l".repeat(16384)}\r\n\r\nHTTP/1.1 200 OK${ok}`],
+      ["trailers over 16 KiB", chunked(`0\r\nX-T: ${"t".repeat(16384)}\r\n\r\n`)],
+      ["chunk extensions over 8 KiB", chunked(`5;a=${"e".repeat(8192)}\r\nhello\r\n0\r\n\r\n`)],
       ["a head over 16 KiB", `HTTP/1.1 200 OK\r\nX-A: ${"a".repeat(16384)}${ok}`],
     ];
     for (const [what, response] of closes) assert.equal(responseKeepsAlive(latin1(response), 0), false, what);
