@@ -37,7 +37,7 @@ Options:
 Limits (the listener options of the same name, see docs/options.md; a value it refuses is a usage error):
   --max-header-bytes N     request line and header fields (default 16384; over it: 431)
   --max-body-bytes N       request body (default 1048576; over it: 413)
-  --headers-timeout MS     first byte to end of head (default 60000; past it: 408; 0 disables)
+  --headers-timeout MS     first byte to end of head (default 60000, or --request-timeout if lower; past it: 408)
   --request-timeout MS     first byte to end of body (default 300000; past it: 408; 0 disables)
   --keep-alive-timeout MS  idle kept-alive connection lifetime (default 5000)
   --send-timeout MS        a client that reads none of its answers for this long is cut off (default 60000)
@@ -100,8 +100,24 @@ function joinNegativeValues(argv: string[]): string[] {
 
 function integer(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^-?\d+$/.test(value)) usage(`--${name} needs an integer, got ${JSON.stringify(value)}`);
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    usage(`--${name} needs an integer, got ${JSON.stringify(value)}`);
+  }
   return Number(value);
+}
+
+/** The flag that sets each listener option, to name in messages the flag a user typed rather than the option. */
+const FLAG_OF_OPTION = new Map<string, string>([
+  ...Object.entries(LIMIT_FLAGS).map(([flag, option]): [string, string] => [option, flag]),
+  ["workers", "workers"],
+]);
+
+/** A refused value's message in the command's terms: `option maxBodyBytes` and `maxBodyBytes` become `--max-body-bytes`. */
+function inFlags(message: string): string {
+  return message.replace(/(?:option )?\b([a-zA-Z]+)\b/g, (whole, option: string) => {
+    const flag = FLAG_OF_OPTION.get(option);
+    return flag === undefined ? whole : `--${flag}`;
+  });
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -153,7 +169,9 @@ async function main(argv: string[]): Promise<void> {
 
   let name: string;
   if (command === "demo") {
-    if (values.module || values.callback || values.workers) usage("demo takes no --module, --callback or --workers");
+    if (values.module || values.callback || values.workers || values["worker-start-timeout"]) {
+      usage("demo takes no --module, --callback, --workers or --worker-start-timeout");
+    }
     name = "DemoApp";
     callback(name, demoApp);
   } else {
@@ -179,7 +197,11 @@ async function main(argv: string[]): Promise<void> {
   try {
     lid = await callbackhttp.Open(name, timeoutMs, port, bind === "any" ? 1 : 0, options);
   } catch (err) {
-    if (err instanceof CallbackHttpError && REFUSED_VALUE.has(err.code)) usage(`${err.code}: ${err.message}`);
+    if (err instanceof CallbackHttpError && REFUSED_VALUE.has(err.code)) {
+      const files =
+        options.tls && /option tls/.test(err.message) ? ` (--tls-cert ${certFile}, --tls-key ${keyFile})` : "";
+      usage(`${err.code}: ${inFlags(err.message)}${files}`);
+    }
     throw err;
   }
   const host = bind === "any" ? "0.0.0.0" : "127.0.0.1";

@@ -13,7 +13,7 @@ export interface ListenerLimits {
   maxHeaderBytes: number;
   /** Bytes of body (decoded size for chunked, extensions included); over it: 413 and close. @default 1048576 */
   maxBodyBytes: number;
-  /** ms from a request's first byte to its blank line; past it: 408 and close. 0 disables. @default 60000 */
+  /** ms from a request's first byte to its blank line; past it: 408 and close. 0 disables. @default 60000, or requestTimeoutMs when that is less */
   headersTimeoutMs: number;
   /** ms from a request's first byte to its last; past it: 408 and close. 0 disables. @default 300000 */
   requestTimeoutMs: number;
@@ -145,6 +145,11 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
   }
   if (out.workers === 0 && out.module !== undefined) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option module needs workers of 1 or more`);
+  }
+  // As in Node's http: unless given, the head's time-out is at most the whole request's.
+  const headersGiven = (input as { headersTimeoutMs?: unknown }).headersTimeoutMs !== undefined;
+  if (!headersGiven && out.requestTimeoutMs > 0 && out.requestTimeoutMs < out.headersTimeoutMs) {
+    out.headersTimeoutMs = out.requestTimeoutMs;
   }
   if (out.headersTimeoutMs > 0 && out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs) {
     throw new CallbackHttpError(

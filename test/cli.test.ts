@@ -149,6 +149,8 @@ test("the limit flags set the listener's options: the client sees them, and refu
     "8",
     "--max-requests-per-connection",
     "1",
+    "--request-timeout",
+    "1000",
   ]);
   try {
     const big = await fetch(`${base}/echo`, { method: "POST", body: "123456789" });
@@ -163,13 +165,19 @@ test("the limit flags set the listener's options: the client sees them, and refu
   assert.equal((await once(child, "exit"))[0], 0);
   const negative = await run(["demo", "--port", "0", "--close-timeout", "-1"]);
   assert.equal(negative.code, 2);
-  assert.match(negative.err, /option closeTimeoutMs must be an integer in 0\.\.2147483647, got -1/);
+  assert.match(negative.err, /--close-timeout must be an integer in 0\.\.2147483647, got -1/, "named by its flag");
   const notInteger = await run(["demo", "--port", "0", "--max-connections", "ten"]);
   assert.equal(notInteger.code, 2);
   assert.match(notInteger.err, /--max-connections needs an integer, got "ten"/);
   const noWorkers = await run(["demo", "--port", "0", "--worker-start-timeout", "5000"]);
   assert.equal(noWorkers.code, 2);
-  assert.match(noWorkers.err, /option workerStartTimeoutMs needs workers of 1 or more/);
+  assert.match(noWorkers.err, /demo takes no .*--worker-start-timeout/);
+  const inverted = await run(["demo", "--port", "0", "--headers-timeout", "5000", "--request-timeout", "1000"]);
+  assert.equal(inverted.code, 2);
+  assert.match(inverted.err, /--headers-timeout \(5000\) must not exceed --request-timeout \(1000\)/);
+  const huge = await run(["demo", "--port", "0", "--max-body-bytes", "99999999999999999999"]);
+  assert.equal(huge.code, 2);
+  assert.match(huge.err, /--max-body-bytes needs an integer, got "99999999999999999999"/, "the value as typed");
 });
 
 test("--tls-cert and --tls-key: it speaks HTTPS and says so; one without the other, or a bad file, exits 2", async (t) => {
@@ -203,7 +211,10 @@ test("--tls-cert and --tls-key: it speaks HTTPS and says so; one without the oth
   assert.match(alone.err, /--tls-cert and --tls-key go together/);
   const swapped = await run(["demo", "--port", "0", "--tls-cert", keyFile, "--tls-key", certFile]);
   assert.equal(swapped.code, 2);
-  assert.match(swapped.err, /ERR_ARG_TYPE: callbackhttp\.Open: option tls was refused by node:tls/);
+  assert.match(
+    swapped.err,
+    /ERR_ARG_TYPE: callbackhttp\.Open: option tls was refused by node:tls: .*\(--tls-cert .*key\.pem, --tls-key .*cert\.pem\)/,
+  );
   const missing = await run(["demo", "--port", "0", "--tls-cert", join(dir, "none.pem"), "--tls-key", keyFile]);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /cannot read the TLS files: ENOENT/);

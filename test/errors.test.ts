@@ -20,6 +20,7 @@ import {
   type ErrorCode,
   HttpListener,
 } from "../src/index.js";
+import { resolveLimits } from "../src/options.js";
 
 type FacadeFunction = keyof typeof callbackhttp;
 
@@ -290,6 +291,19 @@ describe("ERR_ARG_TYPE", () => {
     await expectError("Open", ["OnRequest", -1, 0, 0, { tls: true }], "ERR_ARG_TYPE", "tls", "true");
     await expectError("Open", ["OnRequest", -1, 0, 0, { module: 7 }], "ERR_ARG_TYPE", "module", "7");
     assert.equal(callbackhttp.OpenCount(), count, "a refused Open opens nothing");
+  });
+
+  test("headersTimeoutMs follows a lower requestTimeoutMs unless given; given, it must not exceed it", async () => {
+    assert.equal(resolveLimits({ requestTimeoutMs: 1000 }, "t").headersTimeoutMs, 1000, "as in Node's http");
+    assert.equal(resolveLimits({ requestTimeoutMs: 0 }, "t").headersTimeoutMs, 60000, "no request bound");
+    assert.equal(resolveLimits({ requestTimeoutMs: 90000 }, "t").headersTimeoutMs, 60000);
+    assert.equal(resolveLimits({ requestTimeoutMs: 1000, headersTimeoutMs: 0 }, "t").headersTimeoutMs, 0);
+    await expectError(
+      "Open",
+      ["OnRequest", -1, 0, 0, { requestTimeoutMs: 1000, headersTimeoutMs: 2000 }],
+      "ERR_ARG_TYPE",
+      "headersTimeoutMs (2000) must not exceed requestTimeoutMs (1000)",
+    );
   });
 
   test("callback() checks its name and function", () => {

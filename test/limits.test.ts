@@ -192,16 +192,22 @@ describe("time-outs", () => {
     const big = bigAnswer();
     await withListener({ callback: () => big, sendTimeoutMs: 1000 }, async (l) => {
       const socket = await open(l.port);
-      // Reads for one turn of the event loop in every 100 ms: longer than 1 s in all, never idle that long.
+      // Reads 3 MiB every 250 ms, then stops: about 3 s in all, never idle for 1 s. Each burst is more than
+      // half of the largest send buffer Linux gives a socket by default (tcp_wmem: 4 MiB): the system shows
+      // the listener a client's progress only once that much of its send buffer has drained.
+      const BURST = 3 * 1024 * 1024;
+      let inBurst = 0;
       const burst = setInterval(() => {
+        inBurst = 0;
         socket.resume();
-        setImmediate(() => socket.pause());
-      }, 100);
+      }, 250);
       try {
         socket.pause();
         let received = 0;
         socket.on("data", (d: Buffer) => {
           received += d.length;
+          inBurst += d.length;
+          if (inBurst >= BURST) socket.pause();
         });
         socket.write(GET);
         await until(() => received === big.length || l.stats().connections === 0, "the answer or the cut", 60_000);
