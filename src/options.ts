@@ -129,7 +129,17 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option tls must be an object, got ${describe(value)}`);
       }
-      out.tls = value as TlsOptions;
+      const tls = value as TlsOptions;
+      // Without a key and certificate (or a pfx, or an SNICallback that supplies them) every handshake fails.
+      if (
+        !((tls.key !== undefined && tls.cert !== undefined) || tls.pfx !== undefined || tls.SNICallback !== undefined)
+      ) {
+        throw new CallbackHttpError(
+          "ERR_ARG_TYPE",
+          `${where}: option tls needs key and cert, pfx, or SNICallback; got an object with the keys ${JSON.stringify(Object.keys(tls))}`,
+        );
+      }
+      out.tls = tls;
     } else {
       throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: unknown option ${JSON.stringify(name)}`);
     }

@@ -103,6 +103,12 @@ test("tls options that node:tls refuses fail Open with ERR_ARG_TYPE, before any 
     assert.ok(err.cause instanceof Error, "node:tls's own error as the cause");
     return true;
   };
+  // A certificate without its key: every handshake would fail.
+  await assert.rejects(HttpListener.open({ callback: () => "x", tls: { cert } }), {
+    code: "ERR_ARG_TYPE",
+    message:
+      'HttpListener.open: option tls needs key and cert, pfx, or SNICallback; got an object with the keys ["cert"]',
+  });
   // The key and the certificate swapped.
   await assert.rejects(HttpListener.open({ callback: () => "x", tls: { key: cert, cert: key } }), refused);
   const module = new URL("./fixtures/workers/handlers.js", import.meta.url).href;
