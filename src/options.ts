@@ -90,8 +90,11 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: options must be an object, got ${describe(input)}`);
   }
   const out: ListenerLimits = { ...DEFAULT_LIMITS };
+  /** The options given a value (some defaults depend on whether an option was set). */
+  const given = new Set<string>();
   for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
     if (value === undefined) continue;
+    given.add(name);
     const range = INTEGER_RANGES[name];
     if (range) {
       if (typeof value !== "number" || !Number.isSafeInteger(value) || value < range[0] || value > range[1]) {
@@ -150,15 +153,14 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
   if (out.workers === 0 && out.workerResourceLimits !== undefined) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option workerResourceLimits needs workers of 1 or more`);
   }
-  if (out.workers === 0 && (input as { workerStartTimeoutMs?: unknown }).workerStartTimeoutMs !== undefined) {
+  if (out.workers === 0 && given.has("workerStartTimeoutMs")) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option workerStartTimeoutMs needs workers of 1 or more`);
   }
   if (out.workers === 0 && out.module !== undefined) {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: option module needs workers of 1 or more`);
   }
   // As in Node's http: unless given, the head's time-out is at most the whole request's.
-  const headersGiven = (input as { headersTimeoutMs?: unknown }).headersTimeoutMs !== undefined;
-  if (!headersGiven && out.requestTimeoutMs > 0 && out.requestTimeoutMs < out.headersTimeoutMs) {
+  if (!given.has("headersTimeoutMs") && out.requestTimeoutMs > 0 && out.requestTimeoutMs < out.headersTimeoutMs) {
     out.headersTimeoutMs = out.requestTimeoutMs;
   }
   if (out.headersTimeoutMs > 0 && out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs) {

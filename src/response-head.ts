@@ -29,7 +29,8 @@ import {
  * True when the connection may stay open after `response`, the answer to a
  * request framed with `requestFlags`: the request allows it (HTTP/1.1 without
  * `Connection: close`, or HTTP/1.0 with `keep-alive` on both sides), the
- * response does not say `close`, and it is self-delimiting (RFC 9112 6.3): a
+ * response does not say `close`, every head of it is strictly well-formed, so
+ * that every client reads it alike (readHead, docs/choices.md), and it is self-delimiting (RFC 9112 6.3): a
  * Content-Length matching the body it carries, a complete chunked body, or a
  * status or method that has no body (HEAD, 1xx, 204, 304) with nothing after
  * the head. Interim 1xx heads before the final one are skipped; 101 is not
