@@ -23,12 +23,12 @@ async function turnsUntil(done: () => boolean, turns = 100_000): Promise<void> {
 }
 
 /** A callback whose answers wait until the test releases them, one by one. */
-function heldCallback(name: string): { release: () => void; started: () => number } {
+function heldCallback(name: string, answer = OK): { release: () => void; started: () => number } {
   const waiting: Array<() => void> = [];
   let started = 0;
   callback(name, () => {
     started++;
-    return new Promise<string>((resolve) => waiting.push(() => resolve(OK)));
+    return new Promise<string>((resolve) => waiting.push(() => resolve(answer)));
   });
   return {
     release: () => waiting.shift()?.(),
@@ -521,6 +521,23 @@ describe("two-step shutdown", () => {
       reply.text(),
       `${OK}${unavailable}\r\n${unavailable}Connection: close\r\n\r\n503 Service Unavailable\n`,
     );
+  });
+
+  test("Close's 503 to a pipelined HTTP/1.0 request closes the connection: such a client reads it to the close", async () => {
+    const held = heldCallback("Held10", "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok");
+    const lid = await callbackhttp.Open("Held10", -1, 0);
+    const socket = await open(callbackhttp.Port(lid));
+    const reply = collect(socket);
+    const get10 = "GET / HTTP/1.0\r\nHost: t\r\nConnection: keep-alive\r\n\r\n";
+    socket.write(get10 + get10 + get10);
+    await until(() => held.started() === 1 && callbackhttp.Queued(lid) === 2, "one running, two queued");
+    const closing = callbackhttp.Close(lid);
+    setTimeout(() => held.release(), 20);
+    assert.equal(await closing, 1);
+    await reply.closed;
+    // The 200 kept the connection (it said keep-alive); the first 503 says close and is the last answer.
+    assert.deepEqual(statuses(Buffer.from(reply.text(), "latin1")), [200, 503]);
+    assert.ok(reply.text().endsWith("Connection: close\r\n\r\n503 Service Unavailable\n"), reply.text());
   });
 
   test("the running callback's signal is aborted by Close", async () => {
