@@ -41,6 +41,19 @@ function join(p: Parts): string {
   return `${[p.requestLine, ...p.fields].join("\r\n")}\r\n\r\n${p.rest}`;
 }
 
+/** A rewrite: the `name` fields that hold an HTAB get their value with the OWS around it (SP, HTAB) removed. */
+function withoutTabOws(name: string): (request: string) => string {
+  return (r) => {
+    const p = split(r);
+    const fields = p.fields.map((f) =>
+      nameOf(f) === name && /\t/.test(f)
+        ? `${f.slice(0, f.indexOf(":"))}: ${f.slice(f.indexOf(":") + 1).replace(/^[ \t]+|[ \t]+$/g, "")}`
+        : f,
+    );
+    return join({ ...p, fields });
+  };
+}
+
 const nameOf = (field: string): string => field.slice(0, field.indexOf(":")).toLowerCase();
 const isChunked = (p: Parts): boolean => p.fields.some((f) => nameOf(f) === "transfer-encoding");
 
@@ -136,15 +149,7 @@ export const ALLOW_LIST: readonly AllowEntry[] = [
       "field values are surrounded by OWS = *( SP / HTAB ) (RFC 9112 5); llhttp 9.3 (Node 20) refuses an HTAB " +
       "after the digits (HPE_INVALID_CONTENT_LENGTH), llhttp 9.4 (Node 26) does not",
     doc: "docs/rejections.md line 115: Content-Length “Accepted: ... OWS around the value”",
-    normalize: (r) => {
-      const p = split(r);
-      const fields = p.fields.map((f) =>
-        nameOf(f) === "content-length" && /\t/.test(f)
-          ? `${f.slice(0, f.indexOf(":"))}: ${f.slice(f.indexOf(":") + 1).trim()}`
-          : f,
-      );
-      return join({ ...p, fields });
-    },
+    normalize: withoutTabOws("content-length"),
   },
   {
     name: "HTAB as OWS after a Transfer-Encoding value",
@@ -152,15 +157,7 @@ export const ALLOW_LIST: readonly AllowEntry[] = [
       "`Transfer-Encoding: chunked<HTAB>` is chunked: the HTAB is OWS (RFC 9112 5). llhttp takes `chunked<HTAB>` " +
       "for another coding and refuses the request (HPE_INVALID_TRANSFER_ENCODING); it frames nothing differently",
     doc: 'docs/rejections.md line 76: header fields are `field-name ":" OWS field-value OWS` (RFC 9112 5)',
-    normalize: (r) => {
-      const p = split(r);
-      const fields = p.fields.map((f) =>
-        nameOf(f) === "transfer-encoding" && /\t/.test(f)
-          ? `${f.slice(0, f.indexOf(":"))}: ${f.slice(f.indexOf(":") + 1).replace(/^[ \t]+|[ \t]+$/g, "")}`
-          : f,
-      );
-      return join({ ...p, fields });
-    },
+    normalize: withoutTabOws("transfer-encoding"),
   },
   {
     name: "an absolute-form scheme with digits, +, - or .",
