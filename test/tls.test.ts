@@ -6,14 +6,21 @@
 import assert from "node:assert/strict";
 import { request } from "node:https";
 import { connect, type Socket } from "node:net";
-import { test } from "node:test";
+import { before, test } from "node:test";
 import { HttpListener } from "../src/index.js";
 import { workerThreadCount } from "../src/worker-pool.js";
 import { selfSigned } from "./support/self-signed.js";
 
-test("an HTTPS listener answers over TLS with the callback's exact bytes", async (t) => {
-  const { key, cert, remove } = selfSigned();
-  t.after(remove);
+/** One certificate for every test of the file (openssl makes an RSA key each time it is asked). */
+let key: Buffer;
+let cert: Buffer;
+before(() => {
+  const made = selfSigned();
+  made.remove();
+  ({ key, cert } = made);
+});
+
+test("an HTTPS listener answers over TLS with the callback's exact bytes", async () => {
   const listener = await HttpListener.open({
     callback: (ref) => {
       const line = Buffer.from(ref.value as Uint8Array)
@@ -59,8 +66,6 @@ function within5s<T>(promise: Promise<T>, late: string): Promise<T | string> {
 test("a connection that never completes its TLS handshake is closed after headersTimeoutMs", {
   timeout: 20_000,
 }, async (t) => {
-  const { key, cert, remove } = selfSigned();
-  t.after(remove);
   const listener = await HttpListener.open({ callback: () => "", tls: { key, cert }, headersTimeoutMs: 300 });
   t.after(() => listener.close());
   const client = await silentClient(listener.port);
@@ -69,9 +74,7 @@ test("a connection that never completes its TLS handshake is closed after header
 
 test("RouteClose and Close end TLS handshakes still under way: Close resolves, the client sees its close", {
   timeout: 20_000,
-}, async (t) => {
-  const { key, cert, remove } = selfSigned();
-  t.after(remove);
+}, async () => {
   // The default headersTimeoutMs (60 s) would keep the handshake, and with it Close, waiting.
   const listener = await HttpListener.open({ callback: () => "", tls: { key, cert } });
   const clients = await Promise.all([silentClient(listener.port), silentClient(listener.port)]);
@@ -83,8 +86,6 @@ test("RouteClose and Close end TLS handshakes still under way: Close resolves, t
 test("a client that sends garbage instead of a TLS handshake is closed at once and counts nowhere", {
   timeout: 20_000,
 }, async (t) => {
-  const { key, cert, remove } = selfSigned();
-  t.after(remove);
   const listener = await HttpListener.open({ callback: () => "", tls: { key, cert } });
   t.after(() => listener.close());
   const { socket, closed } = await silentClient(listener.port);
@@ -94,9 +95,7 @@ test("a client that sends garbage instead of a TLS handshake is closed at once a
   assert.deepEqual([listener.stats().connections, listener.stats().requests], [0, 0]);
 });
 
-test("tls options that node:tls refuses fail Open with ERR_ARG_TYPE, before any worker starts", async (t) => {
-  const { key, cert, remove } = selfSigned();
-  t.after(remove);
+test("tls options that node:tls refuses fail Open with ERR_ARG_TYPE, before any worker starts", async () => {
   const refused = (err: Error & { code?: string }): boolean => {
     assert.equal(err.code, "ERR_ARG_TYPE");
     assert.match(err.message, /^HttpListener\.open: option tls was refused by node:tls: /);
