@@ -10,11 +10,15 @@ import type { CallbackContext, Exchange, RequestRef } from "./exchange.js";
 /** What a callback may return, directly or through a Promise. */
 export type CallbackResult = number | boolean | string | Uint8Array | null | undefined;
 
+/**
+ * What a callback gives back. `void` rather than `undefined`, so that a function typed `(…) => void`, or an
+ * `async` one that returns nothing (`Promise<void>`), still type-checks as a callback (its answer is a 500).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: `undefined` would refuse those functions at compile time.
+type CallbackReturn = CallbackResult | PromiseLike<CallbackResult> | void;
+
 /** A request callback: the counterpart of the reference's `callback i32 NAME(ref blob $X)`. */
-export type RequestCallback = (
-  ref: RequestRef,
-  context: CallbackContext,
-) => CallbackResult | PromiseLike<CallbackResult> | void;
+export type RequestCallback = (ref: RequestRef, context: CallbackContext) => CallbackReturn;
 
 /** Runs callbacks; the listener has one, on the main thread or over workers. */
 export interface CallbackRunner {
