@@ -73,19 +73,32 @@ export interface RunnerHost {
   readonly wake: () => void;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** A response value as the listener takes it (a string stays a string), or null when it is not one. */
 export function responseData(value: unknown): ResponseData | null {
   if (typeof value === "string") return value;
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Uint8Array) {
+    // An empty array may be a detached one (its buffer transferred away, e.g. by postMessage): a view
+    // of that buffer would throw. Empty either way, it answers like an empty string.
+    if (value.byteLength === 0) return NO_BYTES;
+    return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
   return null;
 }
 
-/** The response a callback's result stands for, or null for a failure. */
+/**
+ * The response a callback's result stands for, or null for a failure. Never throws: reading a
+ * `ref.value` that a callback replaced with a throwing getter is a failure like any other.
+ */
 export function resultToResponse(result: unknown, ref: RequestRef): ResponseData | null {
-  if (typeof result === "number") return result === 0 || Number.isNaN(result) ? null : responseData(ref.value);
-  if (result === true) return responseData(ref.value);
-  return responseData(result);
+  try {
+    if (typeof result === "number") return result === 0 || Number.isNaN(result) ? null : responseData(ref.value);
+    if (result === true) return responseData(ref.value);
+    return responseData(result);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -102,20 +115,36 @@ export function invokeCallback<T>(
   settle: (tag: T, response: ResponseData | null) => void,
 ): void {
   let result: unknown;
+  let thenable: PromiseLike<unknown> | null = null;
   try {
     result = callback(ref, context);
+    // Reading `then` runs the callback's code when it is a getter: it may throw too.
+    if (result !== null && typeof result === "object" && !(result instanceof Uint8Array) && isThenable(result)) {
+      thenable = result;
+    }
   } catch {
     settle(tag, null);
     return;
   }
-  if (result !== null && typeof result === "object" && !(result instanceof Uint8Array) && isThenable(result)) {
-    result.then(
-      (value) => settle(tag, resultToResponse(value, ref)),
-      () => settle(tag, null),
-    );
+  if (thenable === null) {
+    settle(tag, resultToResponse(result, ref));
     return;
   }
-  settle(tag, resultToResponse(result, ref));
+  // A thenable of the callback's own may call both handlers, or one and then throw: the first report counts.
+  let reported = false;
+  const report = (response: ResponseData | null): void => {
+    if (reported) return;
+    reported = true;
+    settle(tag, response);
+  };
+  try {
+    thenable.then(
+      (value) => report(resultToResponse(value, ref)),
+      () => report(null),
+    );
+  } catch {
+    report(null);
+  }
 }
 
 export class MainThreadRunner implements CallbackRunner {

@@ -589,6 +589,71 @@ describe("callback results and time limit", () => {
     await callbackhttp.Close(lid);
   });
 
+  test("results that fail on reading are 500s, a detached array answers nothing, and the listener carries on", async (t) => {
+    const detached = (): Uint8Array => {
+      const bytes = new TextEncoder().encode(OK);
+      structuredClone(bytes.buffer, { transfer: [bytes.buffer] }); // moves its buffer away: bytes is now empty
+      return bytes;
+    };
+    const cases: Array<[string, (ref: { value: unknown }) => unknown, string]> = [
+      ["a detached Uint8Array", () => detached(), ""],
+      [
+        "a detached Uint8Array in ref.value",
+        (ref) => {
+          ref.value = detached();
+          return 1;
+        },
+        "",
+      ],
+      [
+        "a ref.value whose getter throws",
+        (ref) => {
+          Object.defineProperty(ref, "value", {
+            get() {
+              throw new Error("no value");
+            },
+          });
+          return 1;
+        },
+        "500",
+      ],
+      [
+        "an object whose then getter throws",
+        () => ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable of the callback's own is the case under test
+          get then() {
+            throw new Error("no then");
+          },
+        }),
+        "500",
+      ],
+      [
+        "a thenable that answers, then throws",
+        () => ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable of the callback's own is the case under test
+          then(resolve: (v: string) => void) {
+            resolve(OK);
+            throw new Error("after answering");
+          },
+        }),
+        OK,
+      ],
+      ["a plain answer after all of them", () => OK, OK],
+    ];
+    let which = 0;
+    callback("OddResults", (ref) => cases[which]![1](ref as { value: unknown }) as number);
+    const lid = await callbackhttp.Open("OddResults", -1, 0);
+    t.after(() => callbackhttp.Close(lid));
+    for (; which < cases.length; which++) {
+      const [what, , expected] = cases[which]!;
+      const { data, closed } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 2000 });
+      const text = data.toString("latin1");
+      if (expected === "500") assert.match(text, /^HTTP\/1\.1 500 Internal Server Error\r\n/, what);
+      else assert.equal(text, expected, what);
+      if (expected !== OK) assert.ok(closed, `${what}: the connection closes`);
+    }
+  });
+
   test("a non-zero return with value untouched echoes the request bytes, then closes", async () => {
     callback("Echo", () => 1);
     const lid = await callbackhttp.Open("Echo", -1, 0);
