@@ -66,6 +66,8 @@ export const DEFAULT_LIMITS: Readonly<ListenerLimits> = Object.freeze({
 const MAX_MS = 2147483647;
 
 const RESOURCE_LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"];
+/** [min, max] of workerResourceLimits.stackSizeMb: outside it a worker can bring the process down. */
+const STACK_SIZE_MB = [1, 1024 * 1024] as const;
 
 /** [min, max] of each integer option. */
 const INTEGER_RANGES: Record<string, readonly [number, number]> = {
@@ -120,10 +122,18 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
         );
       }
       for (const [key, limit] of Object.entries(value as Record<string, unknown>)) {
-        if (!RESOURCE_LIMIT_KEYS.includes(key) || typeof limit !== "number" || !(limit > 0)) {
+        if (!RESOURCE_LIMIT_KEYS.includes(key) || typeof limit !== "number" || !(limit > 0 && limit < Infinity)) {
           throw new CallbackHttpError(
             "ERR_ARG_TYPE",
-            `${where}: option workerResourceLimits.${key} must be one of ${RESOURCE_LIMIT_KEYS.join(", ")} with a positive number, got ${describe(limit)}`,
+            `${where}: option workerResourceLimits.${key} must be one of ${RESOURCE_LIMIT_KEYS.join(", ")} with a positive finite number, got ${describe(limit)}`,
+          );
+        }
+        // Node takes any stack size, but a worker whose stack is too small to boot (under about 0.3 MB),
+        // or whose size overflows (about 2e13 MB, or Infinity), ends the whole process, not just itself.
+        if (key === "stackSizeMb" && !(limit >= STACK_SIZE_MB[0] && limit <= STACK_SIZE_MB[1])) {
+          throw new CallbackHttpError(
+            "ERR_ARG_TYPE",
+            `${where}: option workerResourceLimits.stackSizeMb must be from ${STACK_SIZE_MB[0]} to ${STACK_SIZE_MB[1]} (MB), got ${describe(limit)}`,
           );
         }
       }

@@ -11,7 +11,7 @@
  * This file runs only as the compiled JavaScript: Node 20 cannot start a
  * worker from a .ts file.
  */
-import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import { invokeCallback, type RequestCallback, type ResponseData } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
 import { DRAINING, type FromWorker, type ThrownError, type ToWorker, type WorkerSetup } from "./worker-pool.js";
@@ -70,8 +70,9 @@ class WorkerRef {
   }
 }
 
-const port = parentPort!;
 const setup = workerData as WorkerSetup;
+/** The pool's channel; parentPort is left to the user's module. */
+const port = setup.port;
 /** Requests whose callback has not finished, by the pool's id. */
 const running = new Map<number, WorkerContext>();
 /** One at a time: requests that arrived while a callback ran, in order. */

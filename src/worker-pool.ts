@@ -22,7 +22,14 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type ResourceLimits, Worker, type WorkerOptions } from "node:worker_threads";
+import {
+  MessageChannel,
+  type MessagePort,
+  type ResourceLimits,
+  receiveMessageOnPort,
+  Worker,
+  type WorkerOptions,
+} from "node:worker_threads";
 import type { CallbackRunner, RunnerHost } from "./callback-runner.js";
 import { CallbackHttpError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
@@ -49,6 +56,11 @@ export interface WorkerSetup {
   readonly claim: SharedArrayBuffer;
   /** Int32 flags the main thread shares with all workers: [DRAINING] is 1 once RouteClose was called. */
   readonly shared: SharedArrayBuffer;
+  /**
+   * The pool's own channel to this worker (transferred). Not `parentPort`: that one belongs to the user's
+   * module, whose messages on it must not pass for the pool's (they are dropped).
+   */
+  readonly port: MessagePort;
 }
 
 /** Index of the RouteClose flag in WorkerSetup.shared. */
@@ -172,6 +184,8 @@ class Job {
 /** One thread of the pool and the requests it holds. */
 class PoolWorker {
   readonly thread: Worker;
+  /** The main thread's end of WorkerSetup.port: every message between the pool and this worker. */
+  readonly port: MessagePort;
   readonly jobs = new Map<number, Job>();
   /** The module loaded: requests may be sent to it (none is sent before). */
   ready = false;
@@ -183,6 +197,8 @@ class PoolWorker {
   readonly claim: Int32Array;
   /** Terminated, exited or failed: its events are ignored from then on. */
   gone = false;
+  /** Its termination (WorkerPool.#terminate), once begun. */
+  ending: Promise<void> | null = null;
   /** Settles once the worker reported ready (true) or failed to start (false); see `failure`. */
   readonly started: Promise<boolean>;
   failure = "";
@@ -190,16 +206,25 @@ class PoolWorker {
   failureCause: Error | undefined = undefined;
   #onStarted!: (ok: boolean) => void;
 
-  constructor(setup: Omit<WorkerSetup, "claim">, settings: WorkerPoolSettings) {
+  /** Throws what `new Worker()` throws when Node cannot create the thread. */
+  constructor(setup: Omit<WorkerSetup, "claim" | "port">, settings: WorkerPoolSettings) {
     this.started = new Promise((resolve) => (this.#onStarted = resolve));
     const claim = new SharedArrayBuffer(4);
     this.claim = new Int32Array(claim);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
     const execArgv = workerExecArgv();
-    this.thread = startThread({
-      workerData: { ...setup, claim } satisfies WorkerSetup,
-      ...(execArgv ? { execArgv } : {}),
-      ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
-    });
+    try {
+      this.thread = startThread({
+        workerData: { ...setup, claim, port: port2 } satisfies WorkerSetup,
+        transferList: [port2],
+        ...(execArgv ? { execArgv } : {}),
+        ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
+      });
+    } catch (err) {
+      port1.close();
+      throw err;
+    }
     liveThreads++;
     this.thread.once("exit", () => liveThreads--);
   }
@@ -221,7 +246,7 @@ class PoolWorker {
  * resolves only once every worker has loaded the module.
  */
 export class WorkerPool implements CallbackRunner {
-  readonly #setup: Omit<WorkerSetup, "claim">;
+  readonly #setup: Omit<WorkerSetup, "claim" | "port">;
   readonly #settings: WorkerPoolSettings;
   readonly #startTimeoutMs: number;
   readonly #host: RunnerHost;
@@ -230,6 +255,9 @@ export class WorkerPool implements CallbackRunner {
   readonly #workers: PoolWorker[] = [];
   readonly #jobs = new Map<Exchange, Job>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Threads being terminated and not yet exited (each bounded by TERMINATE_BOUND_MS): close() awaits them all. */
+  readonly #ending = new Set<Promise<void>>();
+  readonly #size: number;
   #seq = 0;
   #cursor = 0;
   #restarts = 0;
@@ -240,7 +268,7 @@ export class WorkerPool implements CallbackRunner {
 
   /** `concurrency` is the listener's: equal to `size`, each worker runs one callback at a time and stages. */
   constructor(
-    setup: Omit<WorkerSetup, "claim" | "oneAtATime" | "shared">,
+    setup: Omit<WorkerSetup, "claim" | "oneAtATime" | "shared" | "port">,
     size: number,
     concurrency: number,
     host: RunnerHost,
@@ -251,7 +279,7 @@ export class WorkerPool implements CallbackRunner {
     this.#host = host;
     this.#settings = settings;
     this.#startTimeoutMs = settings.startTimeoutMs ?? START_TIMEOUT_MS;
-    for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
+    this.#size = size;
   }
 
   /** Replacement workers started so far (after a time-out or a crash). */
@@ -259,9 +287,24 @@ export class WorkerPool implements CallbackRunner {
     return this.#restarts;
   }
 
-  /** Resolve once every worker loaded the module; otherwise close the pool and reject with the first reason. */
+  /**
+   * Start the workers. Resolve once every one loaded the module; otherwise close the pool and reject with
+   * the first reason (also when Node cannot create a thread at all).
+   */
   async started(): Promise<void> {
     const workers = this.#workers;
+    try {
+      while (workers.length < this.#size) workers.push(this.#spawn());
+    } catch (err) {
+      await this.close();
+      const e = err as { code?: unknown; message?: unknown };
+      throw new Error(
+        `Node could not create a worker thread: ${typeof e.code === "string" ? `${e.code}: ` : ""}${String(e.message)}`,
+        {
+          cause: err,
+        },
+      );
+    }
     const ok = await new Promise<boolean>((resolve) => {
       let left = workers.length;
       const timer = setTimeout(() => resolve(false), this.#startTimeoutMs);
@@ -336,7 +379,7 @@ export class WorkerPool implements CallbackRunner {
       lastOnConnection: ex.lastOnConnection,
       httpVersion: ex.httpVersion,
     };
-    worker.thread.postMessage(message, [copy.buffer]);
+    worker.port.postMessage(message, [copy.buffer]);
     return job;
   }
 
@@ -448,7 +491,9 @@ export class WorkerPool implements CallbackRunner {
     // Whatever is still here was abandoned by the listener (it waited for running callbacks before this).
     for (const job of [...this.#jobs.values()]) this.#forget(job);
     for (const w of this.#workers) w.staged = null;
-    await Promise.all(this.#workers.map((w) => this.#terminate(w)));
+    for (const w of this.#workers) void this.#terminate(w);
+    // Those lost just before (a time-out, a crash) included: their replacements took their places above.
+    await Promise.all(this.#ending);
   }
 
   // ---- dispatch ----------------------------------------------------------------
@@ -483,14 +528,16 @@ export class WorkerPool implements CallbackRunner {
     // A time-out is followed at once by timedOut(), which ends the thread: nothing to tell.
     if (job === undefined || name === "TimeoutError" || job.worker.gone) return;
     const message: ToWorker = { type: "abort", id: job.id, name, message: reason };
-    job.worker.thread.postMessage(message);
+    job.worker.port.postMessage(message);
   };
 
   // ---- the threads -------------------------------------------------------------
 
   #spawn(): PoolWorker {
     const w = new PoolWorker(this.#setup, this.#settings);
-    w.thread.on("message", (msg: FromWorker) => this.#onMessage(w, msg));
+    w.port.on("message", (msg: FromWorker) => this.#onMessage(w, msg));
+    // Listening refs the port; the thread alone decides whether it holds the process open (see #terminate).
+    w.port.unref();
     // Always listened to: an 'error' event without a listener would be thrown on the main thread.
     w.thread.on("error", (err: Error) => {
       if (w.failure === "") {
@@ -499,6 +546,12 @@ export class WorkerPool implements CallbackRunner {
       }
     });
     w.thread.on("exit", (code: number) => {
+      // What it posted before it ended counts first (an answer, or why it failed to start): unlike
+      // parentPort's, this channel's messages may still be queued when 'exit' comes.
+      for (let m = receiveMessageOnPort(w.port); m !== undefined && !w.gone; m = receiveMessageOnPort(w.port)) {
+        this.#onMessage(w, m.message as FromWorker);
+      }
+      w.port.close();
       this.#lost(w, w.failure || `the worker exited with code ${code}`);
     });
     return w;
@@ -519,7 +572,9 @@ export class WorkerPool implements CallbackRunner {
       if (staged !== null) {
         w.staged = null;
         this.#begun(staged);
-      } else if (this.#staging) {
+      } else if (this.#staging && w.jobs.size === 1) {
+        // Free once this job is forgotten. Not when it holds another: a staged request the main thread
+        // tried to take back but found begun (revoke) runs there now, and a request moved to it would wait.
         this.#takeOver(w);
       }
       this.#forget(job);
@@ -573,9 +628,19 @@ export class WorkerPool implements CallbackRunner {
 
   #replace(dead: PoolWorker): void {
     const at = this.#workers.indexOf(dead);
-    if (at < 0 || this.#closed) return;
+    // Not in Close either: a retry scheduled before it may come while Close waits for callbacks.
+    if (at < 0 || this.#closed || this.#host.closing()) return;
     this.#restarts++;
-    const w = this.#spawn();
+    let w: PoolWorker;
+    try {
+      w = this.#spawn();
+    } catch {
+      // Node could not create the thread (out of threads or memory): tried again later, like a module that
+      // failed to load; meanwhile requests go to the other workers, or get 500 when none is up (canRun).
+      this.#later(() => this.#replace(dead), RESPAWN_DELAY_MS);
+      this.#host.wake();
+      return;
+    }
     this.#workers[at] = w;
     // Open bounds the first workers' start; a replacement gets the same bound, so that requests cannot
     // wait for good on one whose module never finishes loading (they get 500 and it is tried again).
@@ -584,8 +649,9 @@ export class WorkerPool implements CallbackRunner {
     }, this.#startTimeoutMs);
   }
 
-  /** End a thread; resolves once it exited, or after TERMINATE_BOUND_MS at most. */
+  /** End a thread; resolves once it exited, or after TERMINATE_BOUND_MS at most. Once per thread. */
   #terminate(w: PoolWorker): Promise<void> {
+    if (w.ending !== null) return w.ending;
     w.gone = true;
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
@@ -597,7 +663,13 @@ export class WorkerPool implements CallbackRunner {
     );
     // A thread stuck in native code may outlive the bound; it must not keep the process alive.
     w.thread.unref();
-    return Promise.race([ended, bound]).finally(() => clearTimeout(timer));
+    const ending = Promise.race([ended, bound]).finally(() => {
+      clearTimeout(timer);
+      this.#ending.delete(ending);
+    });
+    this.#ending.add(ending);
+    w.ending = ending;
+    return ending;
   }
 
   /** A replacement's start bound is done with: it is ready, or lost. */

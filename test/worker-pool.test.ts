@@ -160,6 +160,52 @@ describe("worker pool", () => {
     },
   );
 
+  test(
+    "a worker found to have begun the request taken back from it is busy: no other request moves to it",
+    T,
+    async (t) => {
+      const begun: string[] = [];
+      const answers = new Map<Exchange, (response: ResponseData | null) => void>();
+      const reports = {
+        settle: (ex: Exchange, response: ResponseData | null) => answers.get(ex)?.(response),
+        begin: (ex: Exchange) => begun.push(ex.bytes.toString("latin1").split(" ")[1]!),
+        requeue: () => {},
+        closing: () => false,
+        wake: () => {},
+      };
+      const base = config(2);
+      const p = await startWorkerPool({ ...base, limits: { ...base.limits, concurrency: 2 } }, reports);
+      t.after(() => p.close());
+      const exchange = (path: string): { ex: Exchange; answer: Promise<string | null> } => {
+        const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
+        const answer = new Promise<string | null>((resolve) => answers.set(ex, (r) => resolve(text(r))));
+        return { ex, answer };
+      };
+      const a = exchange("/busy?ms=100");
+      p.run(a.ex); // the first worker
+      const x = exchange("/busy?ms=1500");
+      p.run(x.ex); // the second
+      const b = exchange("/busy?ms=1000");
+      assert.equal(p.stage(b.ex), true); // ahead on the first worker, behind a
+      const c = exchange("/cached");
+      assert.equal(p.stage(c.ex), true); // ahead on the second, behind x
+      // The main thread holds still while the first worker ends a, claims b and begins it, and posts
+      // a's answer; then b is taken back (its connection was lost, say), too late: it runs.
+      const end = Date.now() + 400;
+      while (Date.now() < end) {
+        // a's answer waits in the channel meanwhile
+      }
+      assert.equal(p.revoke(b.ex), false, "b had begun on the first worker");
+      assert.equal(body(await a.answer), "busy done");
+      // The first worker runs b now: c stays ahead on the second, rather than wait behind b as a run.
+      assert.deepEqual(begun, ["/busy?ms=1000"]);
+      assert.equal(body(await x.answer), "busy done");
+      assert.equal(body(await c.answer), "cached");
+      assert.deepEqual(begun, ["/busy?ms=1000", "/cached"]);
+      assert.equal(body(await b.answer), "busy done");
+    },
+  );
+
   test("close() twice is one close, and a closed pool fails requests instead of hanging", T, async () => {
     const { pool: p, ask } = await pool(2);
     await Promise.all([p.close(), p.close()]);

@@ -315,6 +315,25 @@ describe("worker mode: crashes", () => {
   );
 });
 
+describe("worker mode: what the module does that is not a crash", () => {
+  test("its own messages on parentPort and a detached array cost no worker and no other request", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const port = listener.port;
+    // null and undefined once ended the process; the others, shaped like the pool's own messages, its worker
+    for (const what of ["null", "undefined", "text", "done", "failed"]) {
+      assert.equal((await request(port, `/post?what=${what}`)).status, 200, `posted ${what}`);
+    }
+    // empty, like an empty string: no bytes, and the connection closes
+    const detached = await sendRaw(port, [get("/detached")]);
+    assert.equal(detached.data.length, 0);
+    assert.ok(detached.closed);
+    assert.equal((await request(port, "/cached")).body, "cached");
+    assert.equal(listener.stats().workerRestarts, 0);
+    assert.equal(listener.stats().failures, 0);
+  });
+});
+
 describe("worker mode: resource limits", () => {
   test("workerResourceLimits: a worker out of memory answers 500 and is replaced", T, async (t) => {
     const listener = await HttpListener.open({
@@ -343,6 +362,43 @@ describe("worker mode: resource limits", () => {
       HttpListener.open({ callback: () => "x", workerResourceLimits: { stackSizeMb: 4 } }),
       (e: Error & { code?: string }) => e.code === "ERR_ARG_TYPE" && /needs workers/.test(e.message),
     );
+    // Node takes these, and each ends the whole process as the worker starts.
+    for (const [limits, message] of [
+      [{ stackSizeMb: Number.POSITIVE_INFINITY }, /stackSizeMb with a positive finite number, got Infinity/],
+      [{ maxOldGenerationSizeMb: Number.POSITIVE_INFINITY }, /maxOldGenerationSizeMb .* got Infinity/],
+      [{ stackSizeMb: 0.2 }, /stackSizeMb must be from 1 to 1048576 \(MB\), got 0\.2/],
+      [{ stackSizeMb: 2e13 }, /stackSizeMb must be from 1 to 1048576 \(MB\), got 20000000000000/],
+    ] as const) {
+      await assert.rejects(
+        HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href, workerResourceLimits: limits }),
+        (e: Error & { code?: string }) => e.code === "ERR_ARG_TYPE" && message.test(e.message),
+        JSON.stringify(limits),
+      );
+    }
+    assert.equal(workerThreadCount(), 0);
+  });
+
+  test("a thread Node cannot create fails Open with ERR_THREAD and leaves nothing running", T, async (t) => {
+    // A 1 TiB stack: creating the thread fails (EAGAIN), unless the kernel overcommits memory without checking.
+    if (readFileSync("/proc/sys/vm/overcommit_memory", "utf8").trim() === "1") {
+      t.skip("vm.overcommit_memory is 1: a 1 TiB thread stack may be granted here");
+      return;
+    }
+    await assert.rejects(
+      HttpListener.open({
+        callback: "Handler",
+        workers: 2,
+        module: HANDLERS.href,
+        workerResourceLimits: { stackSizeMb: 1024 * 1024 },
+      }),
+      (e: Error & { code?: string; cause?: { code?: string } }) => {
+        assert.equal(e.code, "ERR_THREAD");
+        assert.match(e.message, /Node could not create a worker thread: ERR_WORKER_INIT_FAILED/);
+        assert.equal(e.cause?.code, "ERR_WORKER_INIT_FAILED");
+        return true;
+      },
+    );
+    assert.equal(workerThreadCount(), 0);
   });
 });
 
@@ -792,6 +848,40 @@ describe("worker mode: counters and shutdown", () => {
       assert.equal(listener.stats().workerRestarts, 0, "no replacement is started at Close");
     },
   );
+
+  test("Close waits for a thread terminated just before it, one stuck in a system call included", T, async () => {
+    const listener = await HttpListener.open({
+      callback: "Handler",
+      workers: 1,
+      module: HANDLERS.href,
+      timeoutMs: 200,
+    });
+    // Past its limit the worker is terminated and replaced, but its thread ends only when the call returns.
+    assert.equal((await request(listener.port, "/native?ms=1200")).status, 503);
+    assert.equal(listener.stats().workerRestarts, 1);
+    await listener.close();
+    assert.equal(workerThreadCount(), 0, "no thread outlives Close");
+  });
+
+  test("a replacement due while Close waits for a callback is not started", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 2, module: HANDLERS.href });
+    t.after(() => {
+      delete process.env.CALLBACKHTTP_TEST_FAIL_LOAD;
+      return listener.close();
+    });
+    const busy = request(listener.port, "/busy?ms=2500");
+    await until(() => listener.counters.running === 1, "the long callback to start");
+    // The other worker crashes; its replacement cannot load the module, and is to be tried again in a second.
+    process.env.CALLBACKHTTP_TEST_FAIL_LOAD = "1";
+    assert.equal((await request(listener.port, "/crash")).status, 500);
+    await until(() => workerThreadCount() === 1, "the replacement to fail and exit");
+    const restarts = listener.stats().workerRestarts;
+    assert.equal(restarts, 1);
+    await listener.close(); // waits for the long callback, past the second
+    assert.equal((await busy).status, 200);
+    assert.equal(listener.stats().workerRestarts, restarts, "no worker was started during Close");
+    assert.equal(workerThreadCount(), 0);
+  });
 
   test("a process whose listener had a stuck worker exits by itself after Close", T, async () => {
     const index = new URL("../src/index.js", import.meta.url).href;
