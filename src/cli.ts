@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { isCallbackName } from "./callback-name.js";
 import { callback } from "./callback-registry.js";
 import type { RequestCallback } from "./callback-runner.js";
 import { demoApp } from "./demo-app.js";
@@ -177,6 +178,9 @@ async function main(argv: string[]): Promise<void> {
   } else {
     if (!values.module || !values.callback) usage("serve needs --module FILE and --callback NAME");
     name = values.callback;
+    // A name no listener takes (contract section 2) is refused as typed, whichever thread would run it.
+    if (!isCallbackName(name))
+      usage(`--callback must be a name without whitespace or "=", got ${JSON.stringify(name)}`);
     const workers = integer("workers", values.workers, 0);
     if (workers < 0) usage(`--workers is 0 (the main thread) or more, got ${workers}`);
     if (workers > 0) {

@@ -176,7 +176,7 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
   if (out.headersTimeoutMs > 0 && out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs) {
     throw new CallbackHttpError(
       "ERR_ARG_TYPE",
-      `${where}: option headersTimeoutMs (${out.headersTimeoutMs}) must not exceed requestTimeoutMs (${out.requestTimeoutMs})`,
+      `${where}: option headersTimeoutMs (${out.headersTimeoutMs}) must not exceed requestTimeoutMs (${out.requestTimeoutMs}${given.has("requestTimeoutMs") ? "" : ", its default"})`,
     );
   }
   return Object.freeze(out);

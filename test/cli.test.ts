@@ -174,7 +174,10 @@ test("the limit flags set the listener's options: the client sees them, and refu
   assert.match(noWorkers.err, /demo takes no .*--worker-start-timeout/);
   const inverted = await run(["demo", "--port", "0", "--headers-timeout", "5000", "--request-timeout", "1000"]);
   assert.equal(inverted.code, 2);
-  assert.match(inverted.err, /--headers-timeout \(5000\) must not exceed --request-timeout \(1000\)/);
+  assert.match(inverted.err, /--headers-timeout \(5000\) must not exceed --request-timeout \(1000\)\n/);
+  const alone = await run(["demo", "--port", "0", "--headers-timeout", "400000"]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.err, /--headers-timeout \(400000\) must not exceed --request-timeout \(300000, its default\)/);
   const huge = await run(["demo", "--port", "0", "--max-body-bytes", "99999999999999999999"]);
   assert.equal(huge.code, 2);
   assert.match(huge.err, /--max-body-bytes needs an integer, got "99999999999999999999"/, "the value as typed");
@@ -247,4 +250,13 @@ test("--workers -1 is a usage error, not the main thread", async () => {
   const result = await run(["serve", "--module", module, "--callback", "Slow", "--port", "0", "--workers", "-1"]);
   assert.equal(result.code, 2);
   assert.match(result.err, /--workers is 0 \(the main thread\) or more, got -1/);
+});
+
+test("a --callback name no listener takes is a usage error, with workers or without", async () => {
+  const module = fileURLToPath(new URL("./fixtures/cli-handlers.js", import.meta.url));
+  for (const extra of [[], ["--workers", "1"]]) {
+    const result = await run(["serve", "--module", module, "--callback", "a b", "--port", "0", ...extra]);
+    assert.equal(result.code, 2, `${extra.join(" ")}: ${result.err}`);
+    assert.match(result.err, /--callback must be a name without whitespace or "=", got "a b"/);
+  }
 });

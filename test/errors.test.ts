@@ -304,6 +304,14 @@ describe("ERR_ARG_TYPE", () => {
       "ERR_ARG_TYPE",
       "headersTimeoutMs (2000) must not exceed requestTimeoutMs (1000)",
     );
+    // Alone, it meets requestTimeoutMs's default, and the message says that is what it met.
+    await expectError(
+      "Open",
+      ["OnRequest", -1, 0, 0, { headersTimeoutMs: 400000 }],
+      "ERR_ARG_TYPE",
+      "headersTimeoutMs (400000) must not exceed requestTimeoutMs (300000, its default)",
+    );
+    assert.equal(resolveLimits({ headersTimeoutMs: 400000, requestTimeoutMs: 0 }, "t").headersTimeoutMs, 400000);
   });
 
   test("callback() checks its name and function", () => {
