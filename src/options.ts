@@ -65,9 +65,19 @@ export const DEFAULT_LIMITS: Readonly<ListenerLimits> = Object.freeze({
 
 const MAX_MS = 2147483647;
 
-const RESOURCE_LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"];
-/** [min, max] of workerResourceLimits.stackSizeMb: outside it a worker can bring the process down. */
-const STACK_SIZE_MB = [1, 1024 * 1024] as const;
+/**
+ * Each workerResourceLimits key with its [min, max] in MB (a min of 0 means more than 0). Node takes any
+ * positive number, but past these a worker ends the whole process as it starts, not just itself (Node 20
+ * and 26): a stack too small to boot (under about 0.3 MB) or so large its size overflows (about 2e13 MB);
+ * an old generation of 2 MB or less on Node 26 (V8's "GC during deserialization"); a code range V8 cannot
+ * reserve (1e8 MB on Node 26). Infinity is refused everywhere (an infinite stack is one that overflows).
+ */
+const RESOURCE_LIMIT_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  maxOldGenerationSizeMb: [4, Number.MAX_VALUE],
+  maxYoungGenerationSizeMb: [0, Number.MAX_VALUE],
+  codeRangeSizeMb: [0, 4096],
+  stackSizeMb: [1, 1024 * 1024],
+};
 
 /** [min, max] of each integer option. */
 const INTEGER_RANGES: Record<string, readonly [number, number]> = {
@@ -122,18 +132,21 @@ export function resolveLimits(input: unknown, where: string): Readonly<ListenerL
         );
       }
       for (const [key, limit] of Object.entries(value as Record<string, unknown>)) {
-        if (!RESOURCE_LIMIT_KEYS.includes(key) || typeof limit !== "number" || !(limit > 0 && limit < Infinity)) {
+        const range = Object.hasOwn(RESOURCE_LIMIT_RANGES, key) ? RESOURCE_LIMIT_RANGES[key] : undefined;
+        if (range === undefined || typeof limit !== "number") {
           throw new CallbackHttpError(
             "ERR_ARG_TYPE",
-            `${where}: option workerResourceLimits.${key} must be one of ${RESOURCE_LIMIT_KEYS.join(", ")} with a positive finite number, got ${describe(limit)}`,
+            `${where}: option workerResourceLimits.${key} must be one of ${Object.keys(RESOURCE_LIMIT_RANGES).join(", ")} with a number of MB, got ${describe(limit)}`,
           );
         }
-        // Node takes any stack size, but a worker whose stack is too small to boot (under about 0.3 MB),
-        // or whose size overflows (about 2e13 MB, or Infinity), ends the whole process, not just itself.
-        if (key === "stackSizeMb" && !(limit >= STACK_SIZE_MB[0] && limit <= STACK_SIZE_MB[1])) {
+        const [min, max] = range;
+        if (!((min === 0 ? limit > 0 : limit >= min) && limit <= max)) {
+          const from = min === 0 ? "more than 0" : `at least ${min}`;
+          const to = min === 0 ? `${from} and at most ${max}` : `from ${min} to ${max}`;
+          const allowed = max === Number.MAX_VALUE ? from : to;
           throw new CallbackHttpError(
             "ERR_ARG_TYPE",
-            `${where}: option workerResourceLimits.stackSizeMb must be from ${STACK_SIZE_MB[0]} to ${STACK_SIZE_MB[1]} (MB), got ${describe(limit)}`,
+            `${where}: option workerResourceLimits.${key} must be a finite number of MB, ${allowed}, got ${describe(limit)}`,
           );
         }
       }

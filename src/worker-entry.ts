@@ -73,6 +73,9 @@ class WorkerRef {
 const setup = workerData as WorkerSetup;
 /** The pool's channel; parentPort is left to the user's module. */
 const port = setup.port;
+// Not for the module's eyes: what it posts there would be the pool's business (and a workerData holding a
+// port cannot be cloned). It sees the rest of workerData.
+delete (workerData as { port?: unknown }).port;
 /** Requests whose callback has not finished, by the pool's id. */
 const running = new Map<number, WorkerContext>();
 /** One at a time: requests that arrived while a callback ran, in order. */

@@ -93,6 +93,16 @@ export interface ThrownError {
   readonly code?: string;
 }
 
+/** A message of the pool's own: the port is not the module's, but a message is checked before it is trusted. */
+function isFromWorker(msg: unknown): msg is FromWorker {
+  return msg !== null && typeof msg === "object" && typeof (msg as { type?: unknown }).type === "string";
+}
+
+/** A response as a worker sent it: bytes (an ArrayBuffer moved over) are wrapped, not copied. */
+function responseOf(response: ArrayBuffer | string | null): Buffer | string | null {
+  return response === null || typeof response === "string" ? response : Buffer.from(response);
+}
+
 /** The main thread's copy of a worker's error, for ERR_THREAD's `cause`. */
 function rebuildError(thrown: ThrownError): Error {
   const err = new Error(thrown.message);
@@ -199,6 +209,8 @@ class PoolWorker {
   gone = false;
   /** Its termination (WorkerPool.#terminate), once begun. */
   ending: Promise<void> | null = null;
+  /** It was sent a request (run or staged): it lived to serve, and a loss is not a start-up failure. */
+  sent = false;
   /** Settles once the worker reported ready (true) or failed to start (false); see `failure`. */
   readonly started: Promise<boolean>;
   failure = "";
@@ -361,6 +373,7 @@ export class WorkerPool implements CallbackRunner {
     // Ids fit the Int32 claim cell; the few jobs in flight never meet a reused one.
     this.#seq = this.#seq >= 0x7fffffff ? 1 : this.#seq + 1;
     const job = new Job(this.#seq, ex, worker);
+    worker.sent = true;
     worker.jobs.set(job.id, job);
     this.#jobs.set(ex, job);
     if (type === "stage") Atomics.store(worker.claim, 0, job.id);
@@ -546,13 +559,18 @@ export class WorkerPool implements CallbackRunner {
       }
     });
     w.thread.on("exit", (code: number) => {
-      // What it posted before it ended counts first (an answer, or why it failed to start): unlike
-      // parentPort's, this channel's messages may still be queued when 'exit' comes.
-      for (let m = receiveMessageOnPort(w.port); m !== undefined && !w.gone; m = receiveMessageOnPort(w.port)) {
-        this.#onMessage(w, m.message as FromWorker);
+      // What it posted before it ended still counts: unlike parentPort's, this channel's messages may still be
+      // queued when 'exit' comes. Answers are given to their requests as the worker is lost, once it can no
+      // longer be picked; a "ready" read only now counts for nothing (it ended before it took a request).
+      const answers = new Map<number, ArrayBuffer | string | null>();
+      for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
+        const msg = m.message as FromWorker;
+        if (!isFromWorker(msg)) continue;
+        if (msg.type === "done") answers.set(msg.id, msg.response);
+        else if (msg.type === "failed") this.#failedBecause(w, msg);
       }
       w.port.close();
-      this.#lost(w, w.failure || `the worker exited with code ${code}`);
+      this.#lost(w, w.failure || `the worker exited with code ${code}`, answers);
     });
     return w;
   }
@@ -560,7 +578,7 @@ export class WorkerPool implements CallbackRunner {
   #onMessage(w: PoolWorker, msg: FromWorker): void {
     // Given up (lost, terminated): what it posted before its end arrives still, and is ignored; its jobs were
     // settled when it was lost, and a "ready" from a replacement given up on must not make it take requests.
-    if (w.gone) return;
+    if (w.gone || !isFromWorker(msg)) return;
     if (msg.type === "done") {
       const job = w.jobs.get(msg.id);
       // Timed out or abandoned: the late answer is dropped. It frees nothing either: a callback that timed
@@ -578,8 +596,7 @@ export class WorkerPool implements CallbackRunner {
         this.#takeOver(w);
       }
       this.#forget(job);
-      const response = msg.response;
-      this.#host.settle(job.ex, response === null || typeof response === "string" ? response : Buffer.from(response));
+      this.#host.settle(job.ex, responseOf(msg.response));
     } else if (msg.type === "ready") {
       w.markReady();
       this.#clearStartTimer(w);
@@ -588,17 +605,23 @@ export class WorkerPool implements CallbackRunner {
       if (this.#staging) this.#takeOver(w);
       this.#host.wake();
     } else {
-      w.failure = msg.reason;
-      if (msg.error !== undefined) w.failureCause = rebuildError(msg.error);
+      this.#failedBecause(w, msg);
       this.#lost(w, msg.reason);
     }
   }
 
+  /** The worker said why it could not start: the reason, and what loading the module threw (ERR_THREAD's cause). */
+  #failedBecause(w: PoolWorker, msg: Extract<FromWorker, { type: "failed" }>): void {
+    w.failure = msg.reason;
+    if (msg.error !== undefined) w.failureCause = rebuildError(msg.error);
+  }
+
   /**
-   * `w` is dead or must die: terminate it, fail the requests it held (500), and
-   * put a fresh worker in its place, unless the pool is starting or closing.
+   * `w` is dead or must die: terminate it, fail the requests it held (500) but
+   * those it had answered (`answers`, by job id, read after it exited), and put
+   * a fresh worker in its place, unless the pool is starting or closing.
    */
-  #lost(w: PoolWorker, reason: string): void {
+  #lost(w: PoolWorker, reason: string, answers?: ReadonlyMap<number, ArrayBuffer | string | null>): void {
     if (w.gone) return;
     this.#clearStartTimer(w);
     const wasReady = w.ready;
@@ -611,15 +634,17 @@ export class WorkerPool implements CallbackRunner {
     // must find it, rather than no live worker (which answers 500).
     // While Open waits for the first workers, one that cannot load the module fails Open instead.
     if (!(this.#closed || this.#host.closing() || (this.#starting && !wasReady))) {
-      // A replacement that could not even load the module is retried after a pause, not in a tight loop.
-      if (wasReady) this.#replace(w);
+      // A replacement that could not even load the module is retried after a pause, not in a tight loop; so
+      // is one that ended before it was sent any request (a module that exits by itself once loaded).
+      if (wasReady && w.sent) this.#replace(w);
       else this.#later(() => this.#replace(w), RESPAWN_DELAY_MS);
     }
     // Requeued before the lost jobs settle: it waited longer than whoever would take the slots they free.
     if (requeue) this.#host.requeue(staged.ex);
     for (const job of [...w.jobs.values()]) {
       this.#forget(job);
-      this.#host.settle(job.ex, null);
+      const answer = answers?.get(job.id);
+      this.#host.settle(job.ex, answer === undefined ? null : responseOf(answer));
     }
     // Requests that waited for this worker to start wait no more: for its replacement, or, while none is
     // starting, they get 500 (canRun).

@@ -25,6 +25,7 @@ import { collect, open, until as untilWithin } from "./support/socket-helpers.js
 const HANDLERS = new URL("./fixtures/workers/handlers.js", import.meta.url);
 const THROWS_AT_LOAD = new URL("./fixtures/workers/throws-at-load.js", import.meta.url);
 const EXITS_AT_LOAD = new URL("./fixtures/workers/exits-at-load.js", import.meta.url);
+const EXITS_AFTER_READY = new URL("./fixtures/workers/exits-after-ready.js", import.meta.url);
 /** The same module as a path relative to process.cwd(), the option's other form. */
 const HANDLERS_PATH = relative(process.cwd(), fileURLToPath(HANDLERS));
 
@@ -331,7 +332,33 @@ describe("worker mode: what the module does that is not a crash", () => {
     assert.equal((await request(port, "/cached")).body, "cached");
     assert.equal(listener.stats().workerRestarts, 0);
     assert.equal(listener.stats().failures, 0);
+    // the pool's channel is not in the module's workerData, which it can clone
+    const keys = JSON.parse((await request(port, "/workerdata")).body) as string[];
+    assert.equal(keys.includes("port"), false, keys.join(" "));
   });
+
+  test("an answer sent just before the worker ends is delivered, and the worker replaced", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    for (let i = 1; i <= 5; i++) {
+      const reply = await request(listener.port, "/answer-then-exit");
+      assert.equal(reply.body, "answered", `try ${i}`);
+      await until(() => listener.stats().workerRestarts === i && workerThreadCount() === 1, `replacement ${i}`);
+    }
+  });
+
+  test(
+    "a module that ends its worker on its own once loaded is tried again after a pause, not in a loop",
+    T,
+    async (t) => {
+      const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: EXITS_AFTER_READY.href });
+      t.after(() => listener.close());
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      // A second between tries: two or three in 2.5 s (dozens without the pause).
+      const restarts = listener.stats().workerRestarts;
+      assert.ok(restarts >= 1 && restarts <= 4, `${restarts} restarts in 2.5 s`);
+    },
+  );
 });
 
 describe("worker mode: resource limits", () => {
@@ -362,12 +389,20 @@ describe("worker mode: resource limits", () => {
       HttpListener.open({ callback: () => "x", workerResourceLimits: { stackSizeMb: 4 } }),
       (e: Error & { code?: string }) => e.code === "ERR_ARG_TYPE" && /needs workers/.test(e.message),
     );
-    // Node takes these, and each ends the whole process as the worker starts.
+    // Node takes these, and each ends the whole process as the worker starts (on Node 20, 26 or both).
     for (const [limits, message] of [
-      [{ stackSizeMb: Number.POSITIVE_INFINITY }, /stackSizeMb with a positive finite number, got Infinity/],
-      [{ maxOldGenerationSizeMb: Number.POSITIVE_INFINITY }, /maxOldGenerationSizeMb .* got Infinity/],
-      [{ stackSizeMb: 0.2 }, /stackSizeMb must be from 1 to 1048576 \(MB\), got 0\.2/],
-      [{ stackSizeMb: 2e13 }, /stackSizeMb must be from 1 to 1048576 \(MB\), got 20000000000000/],
+      [
+        { stackSizeMb: Number.POSITIVE_INFINITY },
+        /stackSizeMb must be a finite number of MB, from 1 to 1048576, got Infinity/,
+      ],
+      [
+        { maxYoungGenerationSizeMb: Number.POSITIVE_INFINITY },
+        /maxYoungGenerationSizeMb .*, more than 0, got Infinity/,
+      ],
+      [{ stackSizeMb: 0.2 }, /stackSizeMb must be a finite number of MB, from 1 to 1048576, got 0\.2/],
+      [{ stackSizeMb: 2e13 }, /stackSizeMb .*, from 1 to 1048576, got 20000000000000/],
+      [{ maxOldGenerationSizeMb: 2 }, /maxOldGenerationSizeMb must be a finite number of MB, at least 4, got 2/],
+      [{ codeRangeSizeMb: 1e8 }, /codeRangeSizeMb .*, more than 0 and at most 4096, got 100000000/],
     ] as const) {
       await assert.rejects(
         HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href, workerResourceLimits: limits }),
