@@ -50,7 +50,10 @@ export interface ConnectionOwner {
  */
 const LINGER_MS = 2000;
 
-/** Stop reading while this many requests wait on one connection (pipelining flood). */
+/**
+ * Stop reading while this many requests wait on one connection (pipelining flood). Checked after each
+ * read: the requests of the read that crosses it are all framed, so it can be passed by one read's worth.
+ */
 const MAX_QUEUED_PER_CONNECTION = 64;
 
 // Bits of Connection.#bits: its yes/no states, in one field (an idle connection is mostly its fields). They are
@@ -140,6 +143,11 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #requestStartedAt = -1;
   /** When reads were paused (READ_PAUSED): that time does not count against a request's time-outs. */
   #readsPausedAt = 0;
+  /**
+   * When the `100 Continue` owed to the unfinished request was first held back behind earlier answers, or -1:
+   * the client waits on the listener meanwhile, so that time does not count against its time-outs either.
+   */
+  #continueHeldAt = -1;
   #requests = 0;
   /**
    * While the listener waits for the client to take its answers (ending: the
@@ -245,18 +253,20 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
 
   // ---- framer events -------------------------------------------------------
 
-  onRequestStart(): boolean {
+  onRequestStart(chunk: Buffer, at: number): boolean {
     // Only a request ends idleness: empty lines before a request line do not renew the idle time.
     if (this.idleSince >= 0) this.#owner.idleList.remove(this);
     this.#owner.counters.active++;
     if (this.#owner.draining) {
-      // A request begun after RouteClose is answered 503 in its turn, then the connection closes.
-      this.#reject(503);
+      // A request begun after RouteClose is answered 503 in its turn, then the connection closes. Its
+      // method is known only from the bytes already here: a HEAD gets the head alone (RFC 9110 9.3.2).
+      this.#reject(503, startsWithHead(chunk, at) ? REQUEST_FLAGS.HEAD : 0);
       return false;
     }
     this.#owner.counters.pending++;
     this.#set(PARTIAL, true);
     this.#requestStartedAt = -1;
+    this.#continueHeldAt = -1;
     return true;
   }
 
@@ -287,7 +297,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     return true;
   }
 
-  onError(status: number): void {
+  onError(status: number, _reason: string, flags: number): void {
     if (this.#has(PARTIAL)) {
       this.#set(PARTIAL, false);
       this.#owner.counters.pending--;
@@ -295,12 +305,15 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       this.#owner.counters.active++;
     }
     this.#owner.counters.rejected++;
-    this.#reject(status);
+    this.#reject(status, flags);
   }
 
-  /** Queue the listener's own answer; nothing after it is read. */
-  #reject(status: number): void {
-    const ex = new Exchange(EMPTY, 0, this);
+  /**
+   * Queue the listener's own answer; nothing after it is read. `flags`: the request's, as far as they are
+   * known; only HEAD matters (the answer is then its head alone).
+   */
+  #reject(status: number, flags = 0): void {
+    const ex = new Exchange(EMPTY, flags & REQUEST_FLAGS.HEAD, this);
     ex.state = EXCHANGE_STATE.REJECTED;
     ex.status = status;
     this.#enqueue(ex);
@@ -515,9 +528,20 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       ex.state = EXCHANGE_STATE.DROPPED;
     }
     this.#set(PUMPING, false);
-    if (this.#framer?.needsContinue && this.#head === null) {
-      this.#framer.continueSent();
-      this.#push(CONTINUE_RESPONSE);
+    const framer = this.#framer;
+    if (framer?.needsContinue) {
+      if (this.#head === null) {
+        framer.continueSent();
+        this.#push(CONTINUE_RESPONSE);
+        if (this.#continueHeldAt >= 0) {
+          // Its time-outs resume where they stopped when the 100 was held back.
+          this.#requestStartedAt += nowMs() - this.#continueHeldAt;
+          this.#continueHeldAt = -1;
+          this.#arm(this.#deadline());
+        }
+      } else if (this.#continueHeldAt < 0 && this.#requestStartedAt >= 0) {
+        this.#continueHeldAt = nowMs();
+      }
     }
     if (
       this.#has(READ_PAUSED) &&
@@ -749,8 +773,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     const limits = this.#owner.limits;
     if (this.#has(ENDING)) return this.#watchFrom + this.#endingWindow();
     let at = Number.POSITIVE_INFINITY;
-    // While reads are paused the client cannot be late: what it sent waits in the kernel, unread.
-    if (this.#has(PARTIAL) && !this.#has(READ_PAUSED)) {
+    // While reads are paused the client cannot be late: what it sent waits in the kernel, unread. Nor while
+    // it waits for a 100 Continue held back behind earlier answers.
+    if (this.#has(PARTIAL) && !this.#has(READ_PAUSED) && this.#continueHeldAt < 0) {
       if (limits.headersTimeoutMs > 0 && !this.#framer?.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
     }
@@ -811,8 +836,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       this.#set(PARTIAL, false);
       this.#owner.counters.pending--;
       this.#owner.counters.rejected++;
+      const flags = this.#framer?.requestFlags ?? 0;
       this.#framer?.stop();
-      this.#reject(408);
+      this.#reject(408, flags);
       this.#pump();
       this.#flush();
     }
@@ -838,4 +864,16 @@ function bytesTaken(socket: Socket | RawTcpSocket): number {
   if (socket instanceof RawTcpSocket) return socket.bytesTaken;
   const s = socket as NodeSocketInternals;
   return (s._bytesDispatched ?? 0) - (s._handle?.writeQueueSize ?? 0);
+}
+
+/** Whether the request starting at `chunk[at]` is a HEAD, as far as its bytes are here ("HEAD " whole). */
+function startsWithHead(chunk: Buffer, at: number): boolean {
+  return (
+    chunk.length - at >= 5 &&
+    chunk[at] === 0x48 &&
+    chunk[at + 1] === 0x45 &&
+    chunk[at + 2] === 0x41 &&
+    chunk[at + 3] === 0x44 &&
+    chunk[at + 4] === 0x20
+  );
 }

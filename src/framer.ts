@@ -46,12 +46,18 @@ export const REQUEST_FLAGS = {
 
 /** Where the framer sends what it finds. */
 export interface FramerSink {
-  /** The first byte of a new request arrived. Return false to stop framing here. */
-  onRequestStart(): boolean;
+  /**
+   * The first byte of a new request arrived, at `chunk[at]` (what follows in `chunk` is what has come of
+   * it so far). Return false to stop framing here.
+   */
+  onRequestStart(chunk: Buffer, at: number): boolean;
   /** A whole request, its bytes exactly as received. Return false to stop framing after it. */
   onRequest(bytes: Buffer, flags: number): boolean;
-  /** The input cannot be framed; `status` is the response it deserves. Framing has stopped. */
-  onError(status: number, reason: string): void;
+  /**
+   * The input cannot be framed; `status` is the response it deserves. Framing has stopped. `flags`: the
+   * REQUEST_FLAGS of the request it failed in, as far as its request line was read (0 before).
+   */
+  onError(status: number, reason: string, flags: number): void;
 }
 
 export interface FramerLimits {
@@ -241,7 +247,7 @@ export class RequestFramer {
             this.#fail(400, "bare LF before the request line");
             return;
           }
-          if (!this.#sink.onRequestStart()) {
+          if (!this.#sink.onRequestStart(chunk, pos)) {
             this.stop();
             return;
           }
@@ -364,8 +370,14 @@ export class RequestFramer {
   }
 
   #fail(status: number, reason: string): void {
+    const flags = this.requestFlags;
     this.stop();
-    this.#sink.onError(status, reason);
+    this.#sink.onError(status, reason, flags);
+  }
+
+  /** REQUEST_FLAGS of the request being framed, once its request line is read (0 between requests). */
+  get requestFlags(): number {
+    return this.#state === IDLE || this.#state === DONE || this.#state === STOPPED ? 0 : this.#flags;
   }
 
   /**

@@ -453,7 +453,8 @@ export class HttpListener implements ConnectionOwner {
     if (this.#newest) this.#newest.nextRunning = ex;
     else this.#oldest = ex;
     this.#newest = ex;
-    if (this.#clock === null) this.#clock = setTimeout(this.#onClock, this.timeoutMs + 1);
+    // One ms past the limit, so that the check in #onClock passes; within the largest delay a timer takes.
+    if (this.#clock === null) this.#clock = setTimeout(this.#onClock, Math.min(this.timeoutMs + 1, 2147483647));
   }
 
   #unlink(ex: Exchange): void {

@@ -202,7 +202,11 @@ describe("a Content-Length body that spans reads", () => {
     const next = Buffer.from("GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
     const got: Buffer[] = [];
     const framer = new RequestFramer(
-      { onRequestStart: () => true, onRequest: (b) => got.push(b) > 0, onError: assert.fail },
+      {
+        onRequestStart: () => true,
+        onRequest: (b) => got.push(b) > 0,
+        onError: (status: number, reason: string) => assert.fail(`${status} ${reason}`),
+      },
       limits,
     );
     const { views } = feedLikeReader(framer, Buffer.concat([head, body, next]), 64 * 1024);
@@ -216,7 +220,11 @@ describe("a Content-Length body that spans reads", () => {
 
   test("gets its buffer only once a quarter of it has come", () => {
     const framer = new RequestFramer(
-      { onRequestStart: () => true, onRequest: () => true, onError: assert.fail },
+      {
+        onRequestStart: () => true,
+        onRequest: () => true,
+        onError: (status: number, reason: string) => assert.fail(`${status} ${reason}`),
+      },
       limits,
     );
     const head = Buffer.from("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4000000\r\n\r\n");
@@ -231,7 +239,11 @@ describe("a Content-Length body that spans reads", () => {
 
   test("a chunked body never takes a reused buffer", () => {
     const framer = new RequestFramer(
-      { onRequestStart: () => true, onRequest: () => true, onError: assert.fail },
+      {
+        onRequestStart: () => true,
+        onRequest: () => true,
+        onError: (status: number, reason: string) => assert.fail(`${status} ${reason}`),
+      },
       limits,
     );
     framer.push(Buffer.from("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n"));

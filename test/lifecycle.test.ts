@@ -654,6 +654,22 @@ describe("callback results and time limit", () => {
     }
   });
 
+  test("the largest timeoutMs (2147483647) runs callbacks without a timer overflow warning", async (t) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(`${w.name}: ${w.message}`);
+    };
+    process.on("warning", onWarning);
+    t.after(() => process.off("warning", onWarning));
+    callback("Patient", () => new Promise<string>((resolve) => setTimeout(() => resolve(OK), 20)));
+    const lid = await callbackhttp.Open("Patient", 2147483647, 0);
+    t.after(() => callbackhttp.Close(lid));
+    const { data } = await sendRaw(callbackhttp.Port(lid), [GET], { timeoutMs: 2000 });
+    assert.equal(data.toString("latin1"), OK);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // warnings are emitted a tick later
+    assert.deepEqual(warnings, []);
+  });
+
   test("a non-zero return with value untouched echoes the request bytes, then closes", async () => {
     callback("Echo", () => 1);
     const lid = await callbackhttp.Open("Echo", -1, 0);

@@ -64,6 +64,74 @@ describe("size limits", () => {
   });
 });
 
+describe("the listener's own answers to a HEAD request are the head alone", () => {
+  // RFC 9110 9.3.2: no content in a response to HEAD; Node's client refuses the body as data after the close.
+  const headOnly = (text: string, status: number): void => {
+    assert.match(
+      text,
+      new RegExp(
+        `^HTTP/1\\.1 ${status} [^\\r]+\\r\\nContent-Type: text/plain\\r\\nContent-Length: \\d+\\r\\nConnection: close\\r\\n\\r\\n$`,
+      ),
+    );
+  };
+  const cases: Array<[string, Partial<HttpListenerOptions>, string[], number]> = [
+    [
+      "431, the head too large",
+      { maxHeaderBytes: 64 },
+      [`HEAD / HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(100)}\r\n\r\n`],
+      431,
+    ],
+    [
+      "413, a Content-Length too large",
+      { maxBodyBytes: 10 },
+      ["HEAD / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n"],
+      413,
+    ],
+    ["400, a malformed header", {}, ["HEAD / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n"], 400],
+    [
+      "501, an unknown transfer coding",
+      {},
+      ["HEAD / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: zstd, chunked\r\n\r\n"],
+      501,
+    ],
+    ["408, the head not complete in time", { headersTimeoutMs: 100 }, ["HEAD / HTTP/1.1\r\nHost: t\r\n"], 408],
+  ];
+  for (const [what, options, pieces, status] of cases) {
+    test(what, async () => {
+      await withListener(options, async (l) => {
+        const r = await sendRaw(l.port, pieces, { timeoutMs: 3000 });
+        headOnly(r.data.toString("latin1"), status);
+        assert.ok(r.closed);
+      });
+    });
+  }
+
+  test("503 to a HEAD request begun after RouteClose on a kept-alive connection", async () => {
+    let release = (): void => {};
+    const held = new Promise<string>((resolve) => (release = () => resolve(OK)));
+    await withListener({ callback: () => held }, async (l) => {
+      const socket = await open(l.port);
+      const reply = collect(socket);
+      socket.write(GET);
+      await until(() => l.counters.running === 1, "the first callback");
+      l.routeClose();
+      socket.write("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
+      await until(() => l.counters.active === 2, "the HEAD request to be refused");
+      release();
+      await reply.closed;
+      assert.ok(reply.text().startsWith(OK), reply.text());
+      headOnly(reply.text().slice(OK.length), 503);
+    });
+  });
+
+  test("a GET still gets the body with its 431", async () => {
+    await withListener({ maxHeaderBytes: 64 }, async (l) => {
+      const r = await sendRaw(l.port, [`GET / HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(100)}\r\n\r\n`]);
+      assert.ok(r.data.toString("latin1").endsWith("\r\n\r\n431 Request Header Fields Too Large\n"));
+    });
+  });
+});
+
 describe("time-outs", () => {
   test("headers not complete within headersTimeoutMs: 408 and close (a byte-a-tick slowloris included)", async () => {
     // requestTimeoutMs is a minute: only headersTimeoutMs can cut the head. Every byte comes
@@ -415,6 +483,37 @@ describe("Expect: 100-continue", () => {
         socket.destroy();
         assert.equal(got, `HTTP/1.1 100 Continue\r\n\r\n${OK}`);
         assert.ok(body.endsWith("\r\n\r\nhello"));
+      },
+    );
+  });
+
+  test("the time a 100 Continue is held back behind an earlier answer does not count against the request", async () => {
+    // The first callback takes 700 ms; the second request's 100 waits for its answer, then its body is sent.
+    await withListener(
+      {
+        requestTimeoutMs: 400,
+        callback: (r) => {
+          const slow = Buffer.from(r.value as Uint8Array).includes("GET /slow");
+          return slow ? new Promise<string>((resolve) => setTimeout(() => resolve(OK), 700)) : OK;
+        },
+      },
+      async (l) => {
+        const socket = connect({ port: l.port, host: "127.0.0.1" });
+        let got = "";
+        let sentBody = false;
+        socket.on("data", (d) => {
+          got += d.toString("latin1");
+          if (!sentBody && got.endsWith("HTTP/1.1 100 Continue\r\n\r\n")) {
+            sentBody = true;
+            socket.write("hello");
+          }
+        });
+        socket.write(
+          "GET /slow HTTP/1.1\r\nHost: t\r\n\r\nPUT /u HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+        );
+        await until(() => got.length >= 2 * OK.length + 25 || /408/.test(got), "both answers", 5000);
+        socket.destroy();
+        assert.equal(got, `${OK}HTTP/1.1 100 Continue\r\n\r\n${OK}`);
       },
     );
   });
