@@ -42,6 +42,12 @@ export interface CallbackContext {
    * (RFC 9112 9.3); the response helpers say it then.
    */
   readonly httpVersion: "1.0" | "1.1";
+  /**
+   * The request is a HEAD: its answer is the head alone (RFC 9110 9.3.2). The
+   * response helpers given the context leave the body out and keep its
+   * Content-Length.
+   */
+  readonly head: boolean;
 }
 
 /** What the listener knows that a context reports. */
@@ -128,6 +134,10 @@ class RequestContext implements CallbackContext {
 
   get httpVersion(): "1.0" | "1.1" {
     return this.#exchange.httpVersion;
+  }
+
+  get head(): boolean {
+    return (this.#exchange.flags & REQUEST_FLAGS.HEAD) !== 0;
   }
 }
 

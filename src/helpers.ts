@@ -6,7 +6,9 @@
 import { STATUS_CODES } from "node:http";
 import { CallbackHttpError, describe } from "./errors.js";
 import type { CallbackContext } from "./exchange.js";
-import { CR, FIELD_VALUE, LF, TOKEN } from "./http-tokens.js";
+import { RequestFramer } from "./framer.js";
+import { FIELD_VALUE, LF, TOKEN } from "./http-tokens.js";
+import { MAX_HEAD_BYTES } from "./response-head.js";
 
 export interface ParsedRequest {
   method: string;
@@ -47,8 +49,7 @@ export function parseRequest(raw: Uint8Array | string): ParsedRequest {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new CallbackHttpError("ERR_ARG_TYPE", `parseRequest: invalid header line ${describe(line)}`);
     const name = line.slice(0, colon);
-    // OWS is spaces and tabs only (RFC 9110 5.6.3); String#trim would also eat obs-text bytes such as 0xA0.
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    const value = trimOws(line, colon + 1, line.length);
     rawHeaders.push([name, value]);
     const key = name.toLowerCase();
     setField(headers, key, Object.hasOwn(headers, key) ? `${headers[key]}, ${value}` : value);
@@ -59,10 +60,11 @@ export function parseRequest(raw: Uint8Array | string): ParsedRequest {
   const length = Number((headers["content-length"] ?? `${rest.length}`).split(",")[0]);
   const body = chunked ? decodeChunkedFor("parseRequest", rest) : rest.subarray(0, length);
   const q = target.indexOf("?");
+  const beforeQuery = q < 0 ? target : target.slice(0, q);
   return {
     method,
     target,
-    path: q < 0 ? target : target.slice(0, q),
+    path: pathOf(beforeQuery),
     query: q < 0 ? "" : target.slice(q + 1),
     version,
     headers,
@@ -79,39 +81,79 @@ export function decodeChunked(body: Uint8Array): Buffer {
   return decodeChunkedFor("decodeChunked", toBuffer(body, "decodeChunked", "a Uint8Array"));
 }
 
-/** decodeChunked, its errors named after `where`, the helper that was called. */
+/**
+ * decodeChunked, its errors named after `where`, the helper that was called. The listener's own framer
+ * judges the bytes first, as the body of a chunked request: what it refuses is refused here with its
+ * reason, so that the helper takes exactly the bodies the listener takes. Only then are they decoded.
+ */
 function decodeChunkedFor(where: string, bytes: Buffer): Buffer {
-  const truncated = (): CallbackHttpError => new CallbackHttpError("ERR_ARG_TYPE", `${where}: truncated chunked body`);
+  const verdict = judgeChunked(bytes);
+  if (verdict === "truncated") throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: truncated chunked body`);
+  if (verdict !== null) throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: invalid chunked body: ${verdict}`);
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {
-    const eol = bytes.indexOf("\r\n", at);
-    if (eol < 0) throw truncated();
-    const digits = bytes
-      .toString("latin1", at, eol)
-      .split(";")[0]!
-      .replace(/[ \t]+$/, "");
-    // chunk-size = 1*HEXDIG (RFC 9112 7.1): no sign, no "0x", nothing after the digits but an extension.
-    const size = /^[0-9A-Fa-f]{1,12}$/.test(digits) ? Number.parseInt(digits, 16) : Number.NaN;
-    if (!Number.isSafeInteger(size)) throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: invalid chunk size`);
-    at = eol + 2;
+    // A chunk-size line: hex digits (any number of leading zeros), then BWS and extensions, which go.
+    const eol = bytes.indexOf(LF, at);
+    let size = 0;
+    for (let i = at; i < eol && HEX[bytes[i]!]! >= 0; i++) size = size * 16 + HEX[bytes[i]!]!;
+    at = eol + 1;
     if (size === 0) break;
-    const end = at + size;
-    if (end + 2 > bytes.length) throw truncated();
-    if (bytes[end] !== CR || bytes[end + 1] !== LF) {
-      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: chunk data not followed by CRLF`);
-    }
-    parts.push(bytes.subarray(at, end));
-    at = end + 2;
-  }
-  // The trailer section: field lines, then the empty line that ends the body.
-  for (;;) {
-    const eol = bytes.indexOf("\r\n", at);
-    if (eol < 0) throw truncated();
-    if (eol === at) break;
-    at = eol + 2;
+    parts.push(bytes.subarray(at, at + size));
+    at += size + 2;
   }
   return Buffer.concat(parts);
+}
+
+/** A head that makes the framer read what follows as a chunked body. */
+const CHUNKED_HEAD = Buffer.from("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", "latin1");
+
+/** Limits that leave the judgement to the syntax: the largest head (trailers count in it) and body. */
+const JUDGE_LIMITS = { maxHeaderBytes: 16 * 1024 * 1024, maxBodyBytes: Number.MAX_SAFE_INTEGER };
+
+/** The framer's verdict on `body` as a chunked body: null (whole and well-formed), "truncated", or its reason. */
+function judgeChunked(body: Buffer): string | null {
+  let verdict: string | null = "truncated";
+  const framer = new RequestFramer(
+    {
+      onRequestStart: () => true,
+      onRequest: () => {
+        verdict = null;
+        return false; // what follows the body is not the helper's business
+      },
+      onError: (_status, reason) => {
+        verdict = reason;
+      },
+    },
+    JUDGE_LIMITS,
+  );
+  framer.push(CHUNKED_HEAD);
+  if (verdict === "truncated") framer.push(body);
+  framer.stop();
+  return verdict;
+}
+
+/** Hex digit values by byte, -1 for the rest. */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
+for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;
+
+/** `line` from `start` to `end` without OWS, spaces and tabs only (RFC 9110 5.6.3; String#trim would eat 0xA0). */
+function trimOws(line: string, start: number, end: number): string {
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+  return line.slice(start, end);
+}
+
+/**
+ * The path of a request-target without its query: the target itself in origin form ("/items"); for the
+ * absolute form (RFC 9112 3.2.2, "http://host/items"), the URI's path, "/" when it has none.
+ */
+function pathOf(target: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(target);
+  if (scheme === null) return target;
+  const slash = target.indexOf("/", scheme[0].length);
+  return slash < 0 ? "/" : target.slice(slash);
 }
 
 export interface ResponseInit {
@@ -158,8 +200,9 @@ function buildResponseFor(where: string, init: ResponseInit): Buffer {
     throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: init must be an object, got ${describe(init)}`);
   }
   const status = init.status ?? 200;
-  if (!Number.isInteger(status) || status < 100 || status > 999) {
-    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: status ${describe(status)} is not a 3-digit code`);
+  // RFC 9110 15: valid codes are 100 to 599 (and the listener closes the connection after any other).
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: status ${describe(status)} is not a code in 100..599`);
   }
   const reason = init.reason ?? STATUS_CODES[status] ?? "";
   // reason-phrase = *( HTAB / SP / VCHAR / obs-text ), RFC 9112 4: a line break would start a header.
@@ -177,16 +220,30 @@ function buildResponseFor(where: string, init: ResponseInit): Buffer {
   let hasLength = false;
   let hasConnection = false;
   let hasKeepAlive = false;
-  for (const [name, value] of entries) {
+  for (const entry of entries as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new CallbackHttpError(
+        "ERR_ARG_TYPE",
+        `${where}: a header must be a [name, value] pair, got ${describe(entry)}`,
+      );
+    }
+    const [name, value] = entry as [unknown, unknown];
+    if (typeof name !== "string" || name.length === 0 || !isToken(name)) {
+      const why = typeof name === "string" && /[\r\n]/.test(name) ? "holds a line break" : "is not a token";
+      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: header name ${describe(name)} ${why}`);
+    }
+    if (typeof value !== "string" && !(typeof value === "number" && Number.isFinite(value))) {
+      throw new CallbackHttpError(
+        "ERR_ARG_TYPE",
+        `${where}: header ${describe(name)} needs a string or a finite number, got ${describe(value)}`,
+      );
+    }
     const v = String(value);
-    if (/[\r\n]/.test(name) || /[\r\n]/.test(v)) {
+    if (/[\r\n]/.test(v)) {
       throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: header ${describe(name)} holds a line break`);
     }
     // The head is written one byte a character (Latin-1): a name is a token, a value VCHAR, SP, HTAB and
     // obs-text; anything else (a control byte, a character past U+00FF) would reach the client changed.
-    if (typeof name !== "string" || name.length === 0 || !isToken(name)) {
-      throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: header name ${describe(name)} is not a token`);
-    }
     if (!fieldText(v)) {
       throw new CallbackHttpError(
         "ERR_ARG_TYPE",
@@ -206,20 +263,26 @@ function buildResponseFor(where: string, init: ResponseInit): Buffer {
   }
   if (!hasLength && !noBody) head += `Content-Length: ${body.length}\r\n`;
   const context = init.context;
-  if (init.close || context?.willClose || context?.draining) {
-    if (!hasConnection) head += "Connection: close\r\n";
-  } else if (!hasConnection && context && context.keepAliveTimeoutMs > 0 && status >= 200) {
+  let connection = "";
+  if (!hasConnection && context && context.keepAliveTimeoutMs > 0 && status >= 200) {
     // HTTP/1.0 keeps a connection only when the response says so too (RFC 9112 9.3).
-    if (context.httpVersion === "1.0") head += "Connection: keep-alive\r\n";
-    if (!hasKeepAlive) head += `Keep-Alive: timeout=${keepAliveHintSeconds(context.keepAliveTimeoutMs)}\r\n`;
+    if (context.httpVersion === "1.0") connection += "Connection: keep-alive\r\n";
+    if (!hasKeepAlive) connection += `Keep-Alive: timeout=${keepAliveHintSeconds(context.keepAliveTimeoutMs)}\r\n`;
   }
-  head += "\r\n";
-  if (body.length === 0 || init.head) return Buffer.from(head, "latin1");
+  // The listener closes the connection after a head it will not read whole (MAX_HEAD_BYTES): say so then too.
+  const closes =
+    init.close || context?.willClose || context?.draining || head.length + connection.length + 2 > MAX_HEAD_BYTES;
+  if (closes) connection = hasConnection ? "" : "Connection: close\r\n";
+  head += `${connection}\r\n`;
+  if (body.length === 0 || (init.head ?? context?.head)) return Buffer.from(head, "latin1");
   return Buffer.concat([Buffer.from(head, "latin1"), body]);
 }
 
 /** A text/plain response. */
 export function textResponse(status: number, text: string, context?: CallbackContext): Buffer {
+  if (typeof text !== "string") {
+    throw new CallbackHttpError("ERR_ARG_TYPE", `textResponse: text must be a string, got ${describe(text)}`);
+  }
   return buildResponseFor("textResponse", {
     status,
     headers: { "Content-Type": "text/plain; charset=utf-8" },
@@ -286,6 +349,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** `value` as a Buffer over the same bytes, or ERR_ARG_TYPE naming what `where` expects. */
 function toBuffer(value: unknown, where: string, expected = "a Uint8Array or a string"): Buffer {
+  if (value instanceof Uint8Array && value.byteLength === 0) return EMPTY; // a detached one included
   if (Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   throw new CallbackHttpError("ERR_ARG_TYPE", `${where}: expected ${expected}, got ${describe(value)}`);

@@ -78,7 +78,7 @@ export function responseKeepsAlive(
  * refuses more (its default maxHeaderSize, counted per head and for the trailers apart). It also bounds every
  * scan: a malformed answer is never read to its end.
  */
-const MAX_HEAD_BYTES = 16384;
+export const MAX_HEAD_BYTES = 16384;
 /** The most bytes of one chunk's extensions: Node's client refuses 16 KiB of them; half is plenty for any use. */
 const MAX_CHUNK_EXTENSION_BYTES = 8192;
 

@@ -24,6 +24,7 @@ class WorkerContext implements CallbackContext {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly httpVersion: "1.0" | "1.1";
+  readonly head: boolean;
   readonly #lastOnConnection: boolean;
   #abort: AbortController | null = null;
 
@@ -32,6 +33,7 @@ class WorkerContext implements CallbackContext {
     this.remoteAddress = msg.remoteAddress;
     this.remotePort = msg.remotePort;
     this.httpVersion = msg.httpVersion;
+    this.head = msg.head;
     this.#lastOnConnection = msg.lastOnConnection;
   }
 

@@ -33,6 +33,7 @@ import {
 import type { CallbackRunner, RunnerHost } from "./callback-runner.js";
 import { CallbackHttpError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
+import { REQUEST_FLAGS } from "./framer.js";
 import type { ListenerConfig } from "./listener.js";
 
 // ---- the messages between the two sides (worker-entry.ts imports these types) ----
@@ -81,6 +82,8 @@ export type ToWorker =
       readonly lastOnConnection: boolean;
       /** CallbackContext.httpVersion. */
       readonly httpVersion: "1.0" | "1.1";
+      /** CallbackContext.head. */
+      readonly head: boolean;
     }
   /** The request's signal fired on the main thread (its connection was lost, or Close). */
   | { readonly type: "abort"; readonly id: number; readonly name: string; readonly message: string };
@@ -391,6 +394,7 @@ export class WorkerPool implements CallbackRunner {
       remotePort: host.remotePort(),
       lastOnConnection: ex.lastOnConnection,
       httpVersion: ex.httpVersion,
+      head: (ex.flags & REQUEST_FLAGS.HEAD) !== 0,
     };
     worker.port.postMessage(message, [copy.buffer]);
     return job;

@@ -78,6 +78,45 @@ describe("parseRequest", () => {
     }
   });
 
+  test("a chunk size may have any number of leading zeros, as the listener lets through", () => {
+    const body = "0000000000002\r\nhi\r\n0000000000000\r\n\r\n";
+    assert.equal(decodeChunked(Buffer.from(body)).toString(), "hi");
+    const r = parseRequest(`PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    assert.equal(r.body.toString(), "hi");
+  });
+
+  test("decodeChunked refuses what the listener refuses, with its reason", () => {
+    const cases: Array<[string, RegExp]> = [
+      ["2 \r\nhi\r\n0\r\n\r\n", /invalid chunk size/], // whitespace with no extension after it
+      ["2;a\rb\r\nhi\r\n0\r\n\r\n", /invalid chunk size/], // a bare CR in an extension
+      ["2\r\nhi\r\n0\r\nno colon here\r\n\r\n", /invalid character in header name/],
+      ["2\r\nhi\r\n0\r\nContent-Length: 5\r\n\r\n", /framing field in the trailer section/],
+    ];
+    for (const [bad, reason] of cases) {
+      assert.throws(
+        () => decodeChunked(Buffer.from(bad)),
+        (e: Error & { code?: string }) =>
+          e.code === "ERR_ARG_TYPE" &&
+          e.message.startsWith("decodeChunked: invalid chunked body: ") &&
+          reason.test(e.message),
+        JSON.stringify(bad),
+      );
+    }
+  });
+
+  test("the path of an absolute-form target is the URI's path", () => {
+    const r = parseRequest("GET http://a.example:8080/items?id=3 HTTP/1.1\r\nHost: a.example:8080\r\n\r\n");
+    assert.deepEqual([r.target, r.path, r.query], ["http://a.example:8080/items?id=3", "/items", "id=3"]);
+    assert.equal(parseRequest("GET HTTP://a.example?x HTTP/1.1\r\nHost: a\r\n\r\n").path, "/");
+    assert.equal(parseRequest("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").path, "*");
+  });
+
+  test("header values lose spaces and tabs at both ends only, however long the run", () => {
+    const spaces = " ".repeat(20_000);
+    const r = parseRequest(`GET / HTTP/1.1\r\nHost: h\r\nX-A: \t${spaces}a${spaces}b${spaces}\t \r\n\r\n`);
+    assert.equal(r.headers["x-a"], `a${spaces}b`);
+  });
+
   test("refuses bytes without a request head", () => {
     assert.throws(() => parseRequest("GET / HTTP/1.1\r\n"), CallbackHttpError);
   });
@@ -123,6 +162,7 @@ describe("buildResponse", () => {
       willClose: true,
       keepAliveTimeoutMs: 5000,
       httpVersion: "1.1" as const,
+      head: false,
     };
     assert.equal(
       textResponse(200, "x", context).toString(),
@@ -140,6 +180,7 @@ describe("buildResponse", () => {
       willClose,
       keepAliveTimeoutMs,
       httpVersion,
+      head: false,
     });
     const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n";
     // A second short and rounded down: a client that trusts it to the second stops before the listener closes.
@@ -176,6 +217,82 @@ describe("buildResponse", () => {
       buildResponse({ body: "hello", head: true }).toString(),
       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
     );
+  });
+
+  test("given the context of a HEAD request, the helpers leave the body out", () => {
+    const context = {
+      listenerId: 1,
+      remoteAddress: "",
+      remotePort: 0,
+      signal: new AbortController().signal,
+      draining: false,
+      willClose: false,
+      keepAliveTimeoutMs: 0,
+      httpVersion: "1.1" as const,
+      head: true,
+    };
+    assert.equal(
+      textResponse(200, "hello", context).toString(),
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n\r\n",
+    );
+    assert.equal(
+      jsonResponse(200, { a: 1 }, context).toString(),
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n",
+    );
+    assert.ok(buildResponse({ body: "x", context, head: false }).toString().endsWith("\r\n\r\nx"), "head: false wins");
+  });
+
+  test("a status outside 100..599 is refused: clients and the listener take it for no response", () => {
+    for (const status of [600, 999, 99]) {
+      assert.throws(() => buildResponse({ status }), {
+        code: "ERR_ARG_TYPE",
+        message: `buildResponse: status ${status} is not a code in 100..599`,
+      });
+    }
+    assert.ok(buildResponse({ status: 599 }).toString().startsWith("HTTP/1.1 599 "));
+  });
+
+  test("a head too large for the listener to keep the connection says Connection: close", () => {
+    const context = {
+      listenerId: 1,
+      remoteAddress: "",
+      remotePort: 0,
+      signal: new AbortController().signal,
+      draining: false,
+      willClose: false,
+      keepAliveTimeoutMs: 5000,
+      httpVersion: "1.1" as const,
+      head: false,
+    };
+    const big = buildResponse({ headers: { "X-Big": "a".repeat(16_400) }, context }).toString();
+    assert.ok(big.endsWith("\r\nConnection: close\r\n\r\n"), big.slice(-60));
+    const small = buildResponse({ headers: { "X-Big": "a".repeat(16_000) }, context }).toString();
+    assert.ok(small.endsWith("\r\nKeep-Alive: timeout=4\r\n\r\n"), small.slice(-60));
+  });
+
+  test("headers must be [name, value] pairs of a token and a string or finite number; a detached body is empty", () => {
+    const bad: unknown[] = [
+      [[Symbol("x"), "v"]],
+      [null],
+      [["X-A"]],
+      { "X-A": undefined },
+      { "X-A": {} },
+      { "X-A": Number.NaN },
+    ];
+    for (const [i, headers] of bad.entries()) {
+      assert.throws(() => buildResponse({ headers: headers as never }), { code: "ERR_ARG_TYPE" }, `case ${i}`);
+    }
+    assert.equal(
+      buildResponse({ headers: { "X-N": 3 } }).toString(),
+      "HTTP/1.1 200 OK\r\nX-N: 3\r\nContent-Length: 0\r\n\r\n",
+    );
+    const detached = new TextEncoder().encode("gone");
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    assert.equal(buildResponse({ body: detached }).toString(), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert.throws(() => textResponse(200, undefined as never), {
+      code: "ERR_ARG_TYPE",
+      message: "textResponse: text must be a string, got undefined",
+    });
   });
 
   test("204 and 304 get no Content-Length, and refuse a body", () => {

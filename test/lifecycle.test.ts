@@ -833,6 +833,33 @@ describe("callback results and time limit", () => {
     assert.ok(one.closed);
   });
 
+  test("a HEAD request answered by a helper given the context: Node's client reads it and reuses the connection", async (t) => {
+    callback("Hello", (ref, ctx) => textResponse(200, `hello ${ref.value.length}\n`, ctx));
+    const lid = await callbackhttp.Open("Hello", -1, 0);
+    t.after(() => callbackhttp.Close(lid));
+    const { request, Agent } = await import("node:http");
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const ask = (method: string): Promise<{ status: number; body: string; port: number }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port: callbackhttp.Port(lid), method, path: "/", agent }, (res) => {
+          let body = "";
+          res.setEncoding("latin1");
+          res.on("data", (d: string) => (body += d));
+          const port = res.socket.localPort ?? -1;
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body, port }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const head = await ask("HEAD");
+    const get = await ask("GET");
+    assert.deepEqual([head.status, head.body], [200, ""]);
+    assert.equal(get.status, 200);
+    assert.match(get.body, /^hello \d+\n$/);
+    assert.equal(get.port, head.port, "one connection for both");
+  });
+
   test("Open takes a function in place of a name; RouteCallback returns its name", async () => {
     const lid = await callbackhttp.Open(function OnDirect() {
       return OK;

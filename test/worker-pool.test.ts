@@ -110,6 +110,7 @@ describe("worker pool", () => {
         draining: false,
         keepAliveTimeoutMs: 7000,
         httpVersion: "1.1",
+        head: false,
         aborted: false,
         sameContext: true,
       });

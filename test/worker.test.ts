@@ -99,9 +99,14 @@ describe("worker mode: requests and responses", () => {
       draining: false,
       keepAliveTimeoutMs: 5000,
       httpVersion: "1.1",
+      head: false,
       aborted: false,
       sameContext: true,
     });
+
+    // a HEAD request says so in the context (the fixture's answer keeps its body: read it from the bytes)
+    const head = await sendRaw(port, ["HEAD /ctx HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"]);
+    assert.match(head.data.toString("latin1"), /"head":true/);
 
     // both workers take requests
     const threads = new Set<string>();
