@@ -27,7 +27,7 @@ export function demoApp(ref: RequestRef, ctx: CallbackContext): Buffer {
   const route = `${request.method} ${request.path}`;
   if (route === "GET /" || route === "HEAD /") {
     const headers = { "Content-Type": "text/html; charset=utf-8" };
-    return buildResponse({ headers, body: PAGE, context: ctx, head: request.method === "HEAD" });
+    return buildResponse({ headers, body: PAGE, context: ctx }); // the head alone to a HEAD (ctx.head)
   }
   if (route === "GET /api/status") {
     const id = ctx.listenerId;
