@@ -17,8 +17,8 @@ import type { RequestCallback } from "./callback-runner.js";
 import { demoApp } from "./demo-app.js";
 import { CallbackHttpError } from "./errors.js";
 import { callbackhttp } from "./facade.js";
-import type { ListenerLimits, ListenerOptionsInput } from "./options.js";
-import { checkTimeoutRange } from "./validate.js";
+import { type ListenerLimits, type ListenerOptionsInput, resolveLimits } from "./options.js";
+import { checkRange, checkTimeoutRange } from "./validate.js";
 
 const HELP = `Usage:
   callbackhttp demo  [options]                          start the demo app
@@ -111,6 +111,8 @@ function integer(name: string, value: string | undefined, fallback: number): num
 const FLAG_OF_OPTION = new Map<string, string>([
   ...Object.entries(LIMIT_FLAGS).map(([flag, option]): [string, string] => [option, flag]),
   ["workers", "workers"],
+  ["timeoutMs", "timeout"],
+  ["port", "port"],
 ]);
 
 /** A refused value's message in the command's terms: `option maxBodyBytes` and `maxBodyBytes` become `--max-body-bytes`. */
@@ -120,6 +122,18 @@ function inFlags(message: string): string {
     return flag === undefined ? whole : `--${flag}`;
   });
 }
+
+/** A value the listener refuses is a usage error, in the command's terms; anything else is thrown on. */
+function refused(err: unknown, options: ListenerOptionsInput): never {
+  if (err instanceof CallbackHttpError && REFUSED_VALUE.has(err.code)) {
+    const files = options.tls && /option tls/.test(err.message) ? ` (${tlsFiles})` : "";
+    usage(`${err.code}: ${inFlags(err.message)}${files}`);
+  }
+  throw err;
+}
+
+/** The TLS files as given, for messages about them. */
+let tlsFiles = "";
 
 async function main(argv: string[]): Promise<void> {
   let parsed: ReturnType<typeof parse>;
@@ -161,6 +175,7 @@ async function main(argv: string[]): Promise<void> {
   const keyFile = values["tls-key"];
   if ((certFile === undefined) !== (keyFile === undefined)) usage("--tls-cert and --tls-key go together");
   if (certFile !== undefined && keyFile !== undefined) {
+    tlsFiles = `--tls-cert ${certFile}, --tls-key ${keyFile}`;
     try {
       options.tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
     } catch (err) {
@@ -187,7 +202,25 @@ async function main(argv: string[]): Promise<void> {
       options.workers = workers;
       options.module = resolve(values.module);
     } else {
-      const mod = (await import(pathToFileURL(resolve(values.module)).href)) as Record<string, unknown>;
+      // The values Open would refuse are usage errors before the module runs any code of its own.
+      try {
+        checkTimeoutRange("callbackhttp.Open", "timeoutMs", timeoutMs);
+        checkRange("callbackhttp.Open", "port", port, 0, 65535, "ERR_PORT_RANGE");
+        resolveLimits(options, "callbackhttp.Open");
+      } catch (err) {
+        refused(err, options);
+      }
+      let mod: Record<string, unknown>;
+      try {
+        mod = (await import(pathToFileURL(resolve(values.module)).href)) as Record<string, unknown>;
+      } catch (err) {
+        // Its stack says where (a syntax error's first line is the file and line).
+        const e = err as { stack?: unknown };
+        process.stderr.write(
+          `callbackhttp: cannot load --module ${values.module}: ${typeof e?.stack === "string" ? e.stack : String(err)}\n`,
+        );
+        process.exit(1);
+      }
       const fn = mod[name];
       if (typeof fn !== "function") {
         process.stderr.write(`callbackhttp: ${values.module} exports no function named ${name}\n`);
@@ -201,12 +234,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     lid = await callbackhttp.Open(name, timeoutMs, port, bind === "any" ? 1 : 0, options);
   } catch (err) {
-    if (err instanceof CallbackHttpError && REFUSED_VALUE.has(err.code)) {
-      const files =
-        options.tls && /option tls/.test(err.message) ? ` (--tls-cert ${certFile}, --tls-key ${keyFile})` : "";
-      usage(`${err.code}: ${inFlags(err.message)}${files}`);
-    }
-    throw err;
+    refused(err, options);
   }
   const host = bind === "any" ? "0.0.0.0" : "127.0.0.1";
   process.stdout.write(`listening ${options.tls ? "https" : "http"}://${host}:${callbackhttp.Port(lid)}\n`);

@@ -104,8 +104,11 @@ function socketOnDrain(this: ServedSocket): void {
 function socketOnFinish(this: ServedSocket): void {
   this[kConnection].handleFinish();
 }
-function socketOnError(): void {
-  // A reset or a broken pipe: 'close' follows and does the accounting.
+function socketOnError(this: ServedSocket): void {
+  // A reset or a broken pipe: the socket is already destroyed, and 'close' follows and does the accounting.
+  // Not every error destroys it: TLS reports a client past Node's renegotiation limit (ERR_TLS_SESSION_ATTACK,
+  // tls.CLIENT_RENEG_LIMIT) and leaves the connection to the server, as node:http destroys it. So do we.
+  this.destroy();
 }
 function connectionOnTimer(conn: Connection): void {
   conn.handleTimer();

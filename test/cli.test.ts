@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -259,4 +259,40 @@ test("a --callback name no listener takes is a usage error, with workers or with
     assert.equal(result.code, 2, `${extra.join(" ")}: ${result.err}`);
     assert.match(result.err, /--callback must be a name without whitespace or "=", got "a b"/);
   }
+});
+
+test("--timeout and --port are checked as flags, before the module runs any code", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "callbackhttp-cli-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const marker = join(dir, "ran");
+  const module = join(dir, "side-effect.mjs");
+  writeFileSync(
+    module,
+    `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "ran");\nexport function OnRequest() { return 1; }\n`,
+  );
+  const timeout = await run(["demo", "--port", "0", "--timeout", "-5"]);
+  assert.equal(timeout.code, 2);
+  assert.match(timeout.err, /--timeout -5 is neither -1 nor within 0\.\.2147483647/);
+  const port = await run(["serve", "--module", module, "--callback", "OnRequest", "--port", "70000"]);
+  assert.equal(port.code, 2);
+  assert.match(port.err, /--port 70000 is outside 0\.\.65535/);
+  const limit = await run(["serve", "--module", module, "--callback", "OnRequest", "--max-header-bytes", "1"]);
+  assert.equal(limit.code, 2);
+  assert.throws(() => readFileSync(marker), { code: "ENOENT" }, "the module was not imported");
+});
+
+test("a module that cannot be loaded is named, with what it threw and where", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "callbackhttp-cli-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const broken = join(dir, "broken.mjs");
+  writeFileSync(broken, "export function OnRequest() {\n  return (1;\n}\n");
+  const syntax = await run(["serve", "--module", broken, "--callback", "OnRequest", "--port", "0"]);
+  assert.equal(syntax.code, 1);
+  assert.ok(syntax.err.startsWith(`callbackhttp: cannot load --module ${broken}: SyntaxError: `), syntax.err);
+  const throwing = join(dir, "throwing.mjs");
+  writeFileSync(throwing, "\nthrow new Error('not today');\nexport function OnRequest() {}\n");
+  const thrown = await run(["serve", "--module", throwing, "--callback", "OnRequest", "--port", "0"]);
+  assert.equal(thrown.code, 1);
+  assert.ok(thrown.err.startsWith(`callbackhttp: cannot load --module ${throwing}: Error: not today`), thrown.err);
+  assert.ok(thrown.err.includes(`throwing.mjs:2`), `the module's line in its stack: ${thrown.err}`);
 });

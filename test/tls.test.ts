@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { request } from "node:https";
 import { connect, type Socket } from "node:net";
 import { before, test } from "node:test";
+import { connect as tlsConnect } from "node:tls";
 import { HttpListener } from "../src/index.js";
 import { workerThreadCount } from "../src/worker-pool.js";
 import { selfSigned } from "./support/self-signed.js";
@@ -93,6 +94,53 @@ test("a client that sends garbage instead of a TLS handshake is closed at once a
   // The default headersTimeoutMs (60 s) bounds a silent handshake; a failed one ends now.
   assert.equal(typeof (await within5s(closed, "still open after 5 s")), "number", "the listener closed it");
   assert.deepEqual([listener.stats().connections, listener.stats().requests], [0, 0]);
+});
+
+test("a client that renegotiates past Node's limit loses its connection; the listener serves others", {
+  timeout: 20_000,
+}, async () => {
+  const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  const listener = await HttpListener.open({ callback: () => OK, tls: { key, cert } });
+  try {
+    // TLS 1.2: TLS 1.3 has no renegotiation. Node allows tls.CLIENT_RENEG_LIMIT (3) in 10 minutes.
+    const client = tlsConnect({
+      host: "127.0.0.1",
+      port: listener.port,
+      ca: cert,
+      maxVersion: "TLSv1.2",
+      servername: "",
+    });
+    client.on("error", () => {});
+    const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+    await new Promise<void>((resolve) => client.once("secureConnect", () => resolve()));
+    let accepted = 0;
+    for (let i = 0; i < 6 && !client.destroyed; i++) {
+      // Past the limit the server closes the connection, and the renegotiation never completes.
+      const ok = await Promise.race([
+        new Promise<boolean>((resolve) => {
+          const asked = client.renegotiate({}, (err) => resolve(err === null || err === undefined));
+          if (!asked) resolve(false);
+        }),
+        closed.then(() => false),
+      ]);
+      if (ok) accepted++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(await within5s(closed, "open"), undefined, "the server closed the connection");
+    assert.ok(accepted <= 3, `${accepted} renegotiations went through`);
+    const other = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port: listener.port, path: "/", ca: cert }, (res) => {
+        let data = "";
+        res.on("data", (d) => (data += d));
+        res.on("end", () => resolve(`${res.statusCode} ${data}`));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(other, "200 ok");
+  } finally {
+    await listener.close();
+  }
 });
 
 test("tls options that node:tls refuses fail Open with ERR_ARG_TYPE, before any worker starts", async () => {
