@@ -56,6 +56,12 @@ const LINGER_MS = 2000;
  */
 const MAX_QUEUED_PER_CONNECTION = 64;
 
+/** Why a request's clock is stopped (Connection.#clockStops). */
+const CLOCK_STOPS = { READS_PAUSED: 1, CONTINUE_HELD: 2 } as const;
+
+/** The largest delay setTimeout takes. */
+const MAX_TIMER_MS = 2147483647;
+
 // Bits of Connection.#bits: its yes/no states, in one field (an idle connection is mostly its fields). They are
 // tested and changed with #has and #set, never through private accessors: optimized code reaches a private
 // getter through a runtime call (V8's LoadPrivateGetter), which cost ~3% of keep-alive throughput.
@@ -144,13 +150,16 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #bits = 0;
   /** When the unfinished request began (nowMs()), for its time-outs; -1 until handleData stamps it. */
   #requestStartedAt = -1;
-  /** When reads were paused (READ_PAUSED): that time does not count against a request's time-outs. */
-  #readsPausedAt = 0;
   /**
-   * When the `100 Continue` owed to the unfinished request was first held back behind earlier answers, or -1:
-   * the client waits on the listener meanwhile, so that time does not count against its time-outs either.
+   * Why the unfinished request's clock is stopped (CLOCK_STOPS bits), 0 while it runs: the time the client
+   * waits on the listener does not count against its time-outs. Reads paused (what it sends waits unread in
+   * the kernel), or its `100 Continue` held back behind earlier answers. Both may overlap: counted once.
    */
-  #continueHeldAt = -1;
+  #clockStops = 0;
+  /** When the clock stopped (the first of the overlapping stops began). */
+  #clockStoppedAt = 0;
+  /** Bytes of "HEAD " the current request began with (5: it is a HEAD; -1: it is not), as they arrive. */
+  #headMatch = 0;
   #requests = 0;
   /**
    * While the listener waits for the client to take its answers (ending: the
@@ -263,18 +272,21 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     if (this.#owner.draining) {
       // A request begun after RouteClose is answered 503 in its turn, then the connection closes. Its
       // method is known only from the bytes already here: a HEAD gets the head alone (RFC 9110 9.3.2).
-      this.#reject(503, startsWithHead(chunk, at) ? REQUEST_FLAGS.HEAD : 0);
+      this.#reject(503, matchHead(chunk, at, 0) === HEAD_PREFIX.length ? REQUEST_FLAGS.HEAD : 0);
       return false;
     }
     this.#owner.counters.pending++;
     this.#set(PARTIAL, true);
     this.#requestStartedAt = -1;
-    this.#continueHeldAt = -1;
+    this.#clockStops &= ~CLOCK_STOPS.CONTINUE_HELD;
+    this.#headMatch = matchHead(chunk, at, 0);
     return true;
   }
 
   onRequest(bytes: Buffer, flags: number): boolean {
     this.#set(PARTIAL, false);
+    this.#clockStops &= ~CLOCK_STOPS.CONTINUE_HELD;
+    this.#headMatch = 0;
     const counters = this.#owner.counters;
     counters.pending--;
     counters.queued++;
@@ -316,7 +328,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
    * known; only HEAD matters (the answer is then its head alone).
    */
   #reject(status: number, flags = 0): void {
-    const ex = new Exchange(EMPTY, flags & REQUEST_FLAGS.HEAD, this);
+    // The request line may not be whole (a 431, a 408): its first bytes may still say HEAD.
+    const head = flags & REQUEST_FLAGS.HEAD || this.#headMatch === HEAD_PREFIX.length ? REQUEST_FLAGS.HEAD : 0;
+    this.#headMatch = 0;
+    const ex = new Exchange(EMPTY, head, this);
     ex.state = EXCHANGE_STATE.REJECTED;
     ex.status = status;
     this.#enqueue(ex);
@@ -338,6 +353,10 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       return;
     }
     const framer = (this.#framer ??= this.#owner.takeFramer(this));
+    // A request whose first bytes came in an earlier read: its method may go on here.
+    if (this.#has(PARTIAL) && this.#headMatch > 0 && this.#headMatch < HEAD_PREFIX.length) {
+      this.#headMatch = matchHead(chunk, 0, this.#headMatch);
+    }
     framer.push(chunk);
     // Input after the request that asked to close, or a read that filled the buffer (more may wait): linger.
     if (this.#has(CLOSE_ASKED) && (framer.bytesAfterStop > 0 || chunk.length >= READ_BUFFER_BYTES)) {
@@ -536,14 +555,9 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       if (this.#head === null) {
         framer.continueSent();
         this.#push(CONTINUE_RESPONSE);
-        if (this.#continueHeldAt >= 0) {
-          // Its time-outs resume where they stopped when the 100 was held back.
-          this.#requestStartedAt += nowMs() - this.#continueHeldAt;
-          this.#continueHeldAt = -1;
-          this.#arm(this.#deadline());
-        }
-      } else if (this.#continueHeldAt < 0 && this.#requestStartedAt >= 0) {
-        this.#continueHeldAt = nowMs();
+        this.#runClock(CLOCK_STOPS.CONTINUE_HELD);
+      } else if (this.#requestStartedAt >= 0) {
+        this.#stopClock(CLOCK_STOPS.CONTINUE_HELD);
       }
     }
     if (
@@ -736,7 +750,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     // Called again while paused (another write the socket could not take): the pause began earlier.
     if (this.#has(READ_PAUSED)) return;
     this.#set(READ_PAUSED, true);
-    this.#readsPausedAt = nowMs();
+    this.#stopClock(CLOCK_STOPS.READS_PAUSED);
     const socket = this.#socket;
     if (socket instanceof RawTcpSocket) socket.pauseReads();
     else pauseReads(socket);
@@ -745,10 +759,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   #resumeReading(): void {
     this.#set(READ_PAUSED, false);
     // A request begun before the pause was not read meanwhile: its time-outs resume where they stopped.
-    if (this.#has(PARTIAL) && this.#requestStartedAt >= 0) {
-      this.#requestStartedAt += nowMs() - this.#readsPausedAt;
-      this.#arm(this.#deadline());
-    }
+    this.#runClock(CLOCK_STOPS.READS_PAUSED);
     const socket = this.#socket;
     if (socket instanceof RawTcpSocket) socket.resumeReads();
     else resumeReads(socket);
@@ -776,9 +787,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     const limits = this.#owner.limits;
     if (this.#has(ENDING)) return this.#watchFrom + this.#endingWindow();
     let at = Number.POSITIVE_INFINITY;
-    // While reads are paused the client cannot be late: what it sent waits in the kernel, unread. Nor while
-    // it waits for a 100 Continue held back behind earlier answers.
-    if (this.#has(PARTIAL) && !this.#has(READ_PAUSED) && this.#continueHeldAt < 0) {
+    // While the clock is stopped the client cannot be late (see #clockStops).
+    if (this.#has(PARTIAL) && this.#clockStops === 0) {
       if (limits.headersTimeoutMs > 0 && !this.#framer?.inBody) at = this.#requestStartedAt + limits.headersTimeoutMs;
       if (limits.requestTimeoutMs > 0) at = Math.min(at, this.#requestStartedAt + limits.requestTimeoutMs);
     }
@@ -805,7 +815,23 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     if (at === Number.POSITIVE_INFINITY || this.#has(CLOSED) || (this.#timerAt !== 0 && at >= this.#timerAt)) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(connectionOnTimer, Math.max(1, at - nowMs()), this);
+    // Within the largest delay a timer takes (Node makes a larger one 1 ms): a later deadline is checked then.
+    this.#timer = setTimeout(connectionOnTimer, Math.min(Math.max(1, at - nowMs()), MAX_TIMER_MS), this);
+  }
+
+  /** Stop the request clock for `why` (a CLOCK_STOPS bit); from the first stop, until the last ends. */
+  #stopClock(why: number): void {
+    if (this.#clockStops === 0) this.#clockStoppedAt = nowMs();
+    this.#clockStops |= why;
+  }
+
+  /** `why` ended: once no stop is left, the unfinished request's time-outs resume where they stopped. */
+  #runClock(why: number): void {
+    if ((this.#clockStops & why) === 0) return;
+    this.#clockStops &= ~why;
+    if (this.#clockStops !== 0 || !this.#has(PARTIAL) || this.#requestStartedAt < 0) return;
+    this.#requestStartedAt += nowMs() - Math.max(this.#clockStoppedAt, this.#requestStartedAt);
+    this.#arm(this.#deadline());
   }
 
   /** @internal */
@@ -869,14 +895,15 @@ function bytesTaken(socket: Socket | RawTcpSocket): number {
   return (s._bytesDispatched ?? 0) - (s._handle?.writeQueueSize ?? 0);
 }
 
-/** Whether the request starting at `chunk[at]` is a HEAD, as far as its bytes are here ("HEAD " whole). */
-function startsWithHead(chunk: Buffer, at: number): boolean {
-  return (
-    chunk.length - at >= 5 &&
-    chunk[at] === 0x48 &&
-    chunk[at + 1] === 0x45 &&
-    chunk[at + 2] === 0x41 &&
-    chunk[at + 3] === 0x44 &&
-    chunk[at + 4] === 0x20
-  );
+const HEAD_PREFIX = Buffer.from("HEAD ", "latin1");
+
+/**
+ * Go on matching "HEAD " at `chunk[from]`, `matched` bytes of it already seen: the bytes matched now
+ * (HEAD_PREFIX.length: a HEAD request), or -1 once a byte differs.
+ */
+function matchHead(chunk: Buffer, from: number, matched: number): number {
+  for (let i = from; matched < HEAD_PREFIX.length && i < chunk.length; i++, matched++) {
+    if (chunk[i] !== HEAD_PREFIX[matched]) return -1;
+  }
+  return matched;
 }

@@ -108,8 +108,14 @@ function decodeChunkedFor(where: string, bytes: Buffer): Buffer {
 /** A head that makes the framer read what follows as a chunked body. */
 const CHUNKED_HEAD = Buffer.from("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", "latin1");
 
-/** Limits that leave the judgement to the syntax: the largest head (trailers count in it) and body. */
-const JUDGE_LIMITS = { maxHeaderBytes: 16 * 1024 * 1024, maxBodyBytes: Number.MAX_SAFE_INTEGER };
+/**
+ * Limits that leave the judgement to the syntax: the largest body, and trailers as large as the largest
+ * maxHeaderBytes lets through (they count in the head, to which CHUNKED_HEAD adds its own bytes here).
+ */
+const JUDGE_LIMITS = {
+  maxHeaderBytes: 16 * 1024 * 1024 + CHUNKED_HEAD.length,
+  maxBodyBytes: Number.MAX_SAFE_INTEGER,
+};
 
 /** The framer's verdict on `body` as a chunked body: null (whole and well-formed), "truncated", or its reason. */
 function judgeChunked(body: Buffer): string | null {

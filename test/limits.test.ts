@@ -95,6 +95,11 @@ describe("the listener's own answers to a HEAD request are the head alone", () =
       501,
     ],
     ["408, the head not complete in time", { headersTimeoutMs: 100 }, ["HEAD / HTTP/1.1\r\nHost: t\r\n"], 408],
+    // The request line itself refused, or not whole: its first bytes say HEAD, in one read or two.
+    ["400, a target HEAD cannot have", {}, ["HEAD * HTTP/1.1\r\nHost: t\r\n\r\n"], 400],
+    ["505, an HTTP version other than 1.x", {}, ["HEAD / HTTP/2.0\r\nHost: t\r\n\r\n"], 505],
+    ["431, a request line too long", { maxHeaderBytes: 64 }, [`HEAD /${"a".repeat(100)}`], 431],
+    ["408, a request line not complete in time", { headersTimeoutMs: 100 }, ["HE", "AD / HT"], 408],
   ];
   for (const [what, options, pieces, status] of cases) {
     test(what, async () => {
@@ -483,6 +488,39 @@ describe("Expect: 100-continue", () => {
         socket.destroy();
         assert.equal(got, `HTTP/1.1 100 Continue\r\n\r\n${OK}`);
         assert.ok(body.endsWith("\r\n\r\nhello"));
+      },
+    );
+  });
+
+  test("a 100 Continue held back while reads are paused too: the two waits count once", async () => {
+    // 70 requests behind a 1 s callback pause reads in the read that brings the Expect request: its clock
+    // stops for both reasons at once, and runs again, once, when the 100 goes out.
+    await withListener(
+      {
+        requestTimeoutMs: 500,
+        callback: (r) =>
+          Buffer.from(r.value as Uint8Array).includes("GET /slow")
+            ? new Promise<string>((resolve) => setTimeout(() => resolve(OK), 1000))
+            : OK,
+      },
+      async (l) => {
+        const socket = connect({ port: l.port, host: "127.0.0.1" });
+        let got = "";
+        let continuedAt = 0;
+        let refusedAt = 0;
+        socket.on("data", (d) => {
+          got += d.toString("latin1");
+          if (continuedAt === 0 && got.includes("HTTP/1.1 100 Continue")) continuedAt = Date.now();
+          if (refusedAt === 0 && got.includes("HTTP/1.1 408 ")) refusedAt = Date.now();
+        });
+        socket.write(
+          `GET /slow HTTP/1.1\r\nHost: t\r\n\r\n${GET.repeat(70)}POST /b HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`,
+        );
+        await until(() => refusedAt > 0, "the 408 for the body that never came", 6000);
+        socket.destroy();
+        // 500 ms after the 100 (it got its whole time); counted twice, the overlap would add about 1 s.
+        const after = refusedAt - continuedAt;
+        assert.ok(after >= 400 && after < 1000, `the 408 came ${after} ms after the 100`);
       },
     );
   });
