@@ -129,7 +129,7 @@ test("a negative number after an option is its value: --timeout -1 starts the se
 test("values the listener refuses are usage errors: exit 2, naming the value", async () => {
   const port = await run(["demo", "--port", "70000"]);
   assert.equal(port.code, 2);
-  assert.match(port.err, /ERR_PORT_RANGE: callbackhttp\.Open: port 70000 is outside 0\.\.65535/);
+  assert.match(port.err, /ERR_PORT_RANGE: callbackhttp\.Open: --port 70000 is outside 0\.\.65535/);
   assert.match(port.err, /Usage:/);
   const timeout = await run(["demo", "--port", "0", "--timeout", "-5"]);
   assert.equal(timeout.code, 2);
