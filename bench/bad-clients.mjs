@@ -23,8 +23,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 // DIST=<path to another build's index.js> measures that build instead (to compare two versions).
 const { HttpListener } = await import(process.env.DIST ?? new URL("../dist/index.js", import.meta.url).href);
 
+if (process.argv[2] === "--help" || process.argv[2] === "-h") {
+  console.log(`usage: node bench/bad-clients.mjs [seconds=2] [kind]
+  kind: garbage, partial, aborted, badPipelined or smuggle (default: all of them)
+  DIST=<path to another build's index.js> measures that build instead`);
+  process.exit(0);
+}
 const seconds = Number(process.argv[2] ?? 2);
 const only = process.argv[3];
+if (!Number.isFinite(seconds) || seconds <= 0)
+  throw new Error(`seconds must be a positive number, got ${process.argv[2]}`);
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 

@@ -26,8 +26,18 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 
 const { values: opts } = parseArgs({
-  options: { trips: { type: "string", default: "40000" }, rounds: { type: "string", default: "3" } },
+  options: {
+    trips: { type: "string", default: "40000" },
+    rounds: { type: "string", default: "3" },
+    help: { type: "boolean", short: "h", default: false },
+  },
 });
+if (opts.help) {
+  console.log(`usage: node bench/handoff.mjs [--trips N] [--rounds N]
+  --trips N   round trips per measurement (default 40000)
+  --rounds N  alternating rounds of both transports (default 3)`);
+  process.exit(0);
+}
 const TRIPS = Number(opts.trips);
 const ROUNDS = Number(opts.rounds);
 

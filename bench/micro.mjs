@@ -30,8 +30,19 @@ if (!existsSync(join(HERE, "node_modules/mitata/package.json"))) {
 }
 
 const { values: opts } = parseArgs({
-  options: { filter: { type: "string" }, "no-readme": { type: "boolean", default: false } },
+  options: {
+    filter: { type: "string" },
+    "no-readme": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
 });
+if (opts.help) {
+  console.log(`usage: node bench/micro.mjs [--filter REGEXP] [--no-readme]
+  --filter REGEXP  run only the benchmarks whose name matches (case-insensitive)
+  --no-readme      print the results only; do not rewrite the micro-benchmark section of bench/README.md
+                   (a --filter run never rewrites it)`);
+  process.exit(0);
+}
 const { bench, do_not_optimize, group, run, summary } = await import("mitata");
 const { RequestFramer, REQUEST_FLAGS } = await import("../dist/framer.js");
 const { responseKeepsAlive } = await import("../dist/response-head.js");
