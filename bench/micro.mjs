@@ -39,8 +39,8 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.log(`usage: node bench/micro.mjs [--filter REGEXP] [--no-readme]
   --filter REGEXP  run only the benchmarks whose name matches (case-insensitive)
-  --no-readme      print the results only; do not rewrite the micro-benchmark section of bench/README.md
-                   (a --filter run never rewrites it)`);
+  --no-readme      do not rewrite the micro-benchmark section of bench/README.md (a --filter run never
+                   does); bench/results/micro-node<major>.json is written either way`);
   process.exit(0);
 }
 const { bench, do_not_optimize, group, run, summary } = await import("mitata");
