@@ -169,7 +169,17 @@ function startThread(options: WorkerOptions): Worker {
     return new Worker(WORKER_ENTRY, options);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw err;
-    return new Worker(WORKER_ENTRY, { ...options, execArgv: [] });
+    // Node refuses process-wide options (such as --title) in a list given to a worker, and names them:
+    // "Initiated Worker with invalid execArgv flags: --title=foo, ...". Those go, the rest stay; should the
+    // message not name them, the worker starts with none.
+    const refused = new Set(((err as Error).message.split(": ")[1] ?? "").split(", "));
+    const kept = (options.execArgv ?? []).filter((arg) => !refused.has(arg));
+    try {
+      return new Worker(WORKER_ENTRY, { ...options, execArgv: kept });
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw again;
+      return new Worker(WORKER_ENTRY, { ...options, execArgv: [] });
+    }
   }
 }
 
@@ -492,7 +502,11 @@ export class WorkerPool implements CallbackRunner {
       this.#begun(staged);
       return;
     }
-    this.#lost(w, "terminated: its callback ran past the time limit");
+    // One callback at a time, and the worker holds another that it has begun (the main thread tried to take it
+    // back, for Close or a lost connection, and found it begun): the one past its limit had returned. Likewise.
+    if (this.#staging && staged === null && w.jobs.size > 0) return;
+    // Answers already sent by callbacks beside it (concurrency above workers) still count.
+    this.#lost(w, "terminated: its callback ran past the time limit", this.#drain(w));
   }
 
   /** Terminate every worker; resolves once all have exited (each bounded by TERMINATE_BOUND_MS). */
@@ -566,13 +580,7 @@ export class WorkerPool implements CallbackRunner {
       // What it posted before it ended still counts: unlike parentPort's, this channel's messages may still be
       // queued when 'exit' comes. Answers are given to their requests as the worker is lost, once it can no
       // longer be picked; a "ready" read only now counts for nothing (it ended before it took a request).
-      const answers = new Map<number, ArrayBuffer | string | null>();
-      for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
-        const msg = m.message as FromWorker;
-        if (!isFromWorker(msg)) continue;
-        if (msg.type === "done") answers.set(msg.id, msg.response);
-        else if (msg.type === "failed") this.#failedBecause(w, msg);
-      }
+      const answers = this.#drain(w);
       w.port.close();
       this.#lost(w, w.failure || `the worker exited with code ${code}`, answers);
     });
@@ -612,6 +620,22 @@ export class WorkerPool implements CallbackRunner {
       this.#failedBecause(w, msg);
       this.#lost(w, msg.reason);
     }
+  }
+
+  /**
+   * What `w` posted that the pool has not read yet, read now, as it is lost: the answers, by job id (given to
+   * their requests by #lost), and why it could not start, if it said so. A late "ready" counts for nothing.
+   */
+  #drain(w: PoolWorker): Map<number, ArrayBuffer | string | null> {
+    const answers = new Map<number, ArrayBuffer | string | null>();
+    if (w.gone) return answers;
+    for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
+      const msg = m.message as FromWorker;
+      if (!isFromWorker(msg)) continue;
+      if (msg.type === "done") answers.set(msg.id, msg.response);
+      else if (msg.type === "failed") this.#failedBecause(w, msg);
+    }
+    return answers;
   }
 
   /** The worker said why it could not start: the reason, and what loading the module threw (ERR_THREAD's cause). */

@@ -903,6 +903,69 @@ describe("worker mode: counters and shutdown", () => {
     assert.equal(workerThreadCount(), 0, "no thread outlives Close");
   });
 
+  test(
+    "a time-out keeps the answer a callback beside it had already sent (concurrency above workers)",
+    T,
+    async (t) => {
+      const listener = await HttpListener.open({
+        callback: "Handler",
+        workers: 1,
+        concurrency: 2,
+        timeoutMs: 400,
+        module: HANDLERS.href,
+      });
+      t.after(() => listener.close());
+      const slow = request(listener.port, "/sleep?ms=3000");
+      await until(() => listener.counters.running === 1, "the slow callback");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const quick = request(listener.port, "/sleep?ms=10");
+      await until(() => listener.counters.running === 2, "the quick callback");
+      // The main thread is busy while the quick one answers and the slow one's limit passes. Held from a
+      // setImmediate callback, the event loop's next turn runs the expired timer before it reads the channel:
+      // the limit is handled first, with the quick one's answer still unread.
+      await new Promise((resolve) => setImmediate(resolve));
+      const end = Date.now() + 350;
+      while (Date.now() < end) {
+        // hold the main thread
+      }
+      assert.equal((await slow).status, 503);
+      assert.equal((await quick).body, "slept 10", "the answer sent before the worker was terminated");
+      assert.equal(listener.stats().failures, 0);
+    },
+  );
+
+  test(
+    "a cooperative request begun when Close finds it is not lost to the time-out of the one before",
+    T,
+    async (t) => {
+      const listener = await HttpListener.open({
+        callback: "Handler",
+        workers: 1,
+        timeoutMs: 500,
+        closeTimeoutMs: 3000,
+        module: HANDLERS.href,
+      });
+      t.after(() => listener.close());
+      const first = request(listener.port, "/busy?ms=400");
+      await until(() => listener.counters.running === 1, "the first callback");
+      const second = request(listener.port, "/wait-abort");
+      await until(() => listener.counters.queued === 1, "the second, handed ahead");
+      // The main thread is busy while the first returns (within its limit) and the worker begins the second;
+      // then Close, before the main thread has read either: it finds the second begun, and the first past its limit.
+      const end = Date.now() + 600;
+      while (Date.now() < end) {
+        // hold the main thread
+      }
+      const closed = listener.close();
+      assert.equal((await first).status, 503);
+      const answer = await second;
+      assert.equal(answer.status, 200);
+      assert.match(answer.body, /^aborted: AbortError: /);
+      await closed;
+      assert.equal(listener.stats().workerRestarts, 0, "its worker was not terminated");
+    },
+  );
+
   test("a replacement due while Close waits for a callback is not started", T, async (t) => {
     const listener = await HttpListener.open({ callback: "Handler", workers: 2, module: HANDLERS.href });
     t.after(() => {
@@ -921,6 +984,38 @@ describe("worker mode: counters and shutdown", () => {
     assert.equal((await busy).status, 200);
     assert.equal(listener.stats().workerRestarts, restarts, "no worker was started during Close");
     assert.equal(workerThreadCount(), 0);
+  });
+
+  test("workers keep the process's Node options but those Node refuses in a worker", T, async () => {
+    // --input-type makes the pool pass an explicit list, which Node checks: --title is process-wide, refused.
+    const index = new URL("../src/index.js", import.meta.url).href;
+    const script = `
+      import { HttpListener } from ${JSON.stringify(index)};
+      const l = await HttpListener.open({ callback: "Handler", workers: 1, module: ${JSON.stringify(HANDLERS.href)} });
+      const r = await fetch("http://127.0.0.1:" + l.port + "/execargv");
+      console.log(await r.text());
+      await l.close();
+    `;
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "--title=callbackhttp-test", "--no-warnings", "-e", script],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    clearTimeout(killer);
+    assert.equal(code, 0);
+    const argv = JSON.parse(out) as string[];
+    assert.ok(argv.includes("--no-warnings"), `the worker's execArgv: ${out}`);
+    assert.equal(
+      argv.some((a) => a.startsWith("--title") || a.startsWith("--input-type")),
+      false,
+      out,
+    );
   });
 
   test("a process whose listener had a stuck worker exits by itself after Close", T, async () => {
