@@ -214,7 +214,7 @@ async function main(argv: string[]): Promise<void> {
       try {
         mod = (await import(pathToFileURL(resolve(values.module)).href)) as Record<string, unknown>;
       } catch (err) {
-        // Its stack says where (a syntax error's first line is the file and line).
+        // The stack of what the module threw says where in it; Node keeps a syntax error's line to itself.
         const e = err as { stack?: unknown };
         process.stderr.write(
           `callbackhttp: cannot load --module ${values.module}: ${typeof e?.stack === "string" ? e.stack : String(err)}\n`,
