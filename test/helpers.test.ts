@@ -6,12 +6,29 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   buildResponse,
+  type CallbackContext,
   CallbackHttpError,
   decodeChunked,
   jsonResponse,
   parseRequest,
   textResponse,
 } from "../src/index.js";
+
+/** A callback's context as the helpers read it: a kept-alive HTTP/1.1 GET's, with `fields` changed. */
+function contextOf(fields: Partial<CallbackContext>): CallbackContext {
+  return {
+    listenerId: 1,
+    remoteAddress: "",
+    remotePort: 0,
+    signal: new AbortController().signal,
+    draining: false,
+    willClose: false,
+    keepAliveTimeoutMs: 5000,
+    httpVersion: "1.1",
+    head: false,
+    ...fields,
+  };
+}
 
 describe("parseRequest", () => {
   test("splits method, target, path, query, version, headers and a Content-Length body", () => {
@@ -153,17 +170,7 @@ describe("buildResponse", () => {
   });
 
   test("adds Connection: close while the listener drains", () => {
-    const context = {
-      listenerId: 1,
-      remoteAddress: "",
-      remotePort: 0,
-      signal: new AbortController().signal,
-      draining: true,
-      willClose: true,
-      keepAliveTimeoutMs: 5000,
-      httpVersion: "1.1" as const,
-      head: false,
-    };
+    const context = contextOf({ draining: true, willClose: true });
     assert.equal(
       textResponse(200, "x", context).toString(),
       "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
@@ -171,17 +178,8 @@ describe("buildResponse", () => {
   });
 
   test("advertises the keep-alive time-out, a second short, when the connection stays open", () => {
-    const context = (keepAliveTimeoutMs: number, willClose = false, httpVersion: "1.0" | "1.1" = "1.1") => ({
-      listenerId: 1,
-      remoteAddress: "",
-      remotePort: 0,
-      signal: new AbortController().signal,
-      draining: false,
-      willClose,
-      keepAliveTimeoutMs,
-      httpVersion,
-      head: false,
-    });
+    const context = (keepAliveTimeoutMs: number, willClose = false, httpVersion: "1.0" | "1.1" = "1.1") =>
+      contextOf({ keepAliveTimeoutMs, willClose, httpVersion });
     const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n";
     // A second short and rounded down: a client that trusts it to the second stops before the listener closes.
     assert.equal(textResponse(200, "x", context(5000)).toString(), `${HEAD}Keep-Alive: timeout=4\r\n\r\nx`);
@@ -220,17 +218,7 @@ describe("buildResponse", () => {
   });
 
   test("given the context of a HEAD request, the helpers leave the body out", () => {
-    const context = {
-      listenerId: 1,
-      remoteAddress: "",
-      remotePort: 0,
-      signal: new AbortController().signal,
-      draining: false,
-      willClose: false,
-      keepAliveTimeoutMs: 0,
-      httpVersion: "1.1" as const,
-      head: true,
-    };
+    const context = contextOf({ keepAliveTimeoutMs: 0, head: true });
     assert.equal(
       textResponse(200, "hello", context).toString(),
       "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n\r\n",
@@ -253,17 +241,7 @@ describe("buildResponse", () => {
   });
 
   test("a head too large for the listener to keep the connection says Connection: close", () => {
-    const context = {
-      listenerId: 1,
-      remoteAddress: "",
-      remotePort: 0,
-      signal: new AbortController().signal,
-      draining: false,
-      willClose: false,
-      keepAliveTimeoutMs: 5000,
-      httpVersion: "1.1" as const,
-      head: false,
-    };
+    const context = contextOf({});
     const big = buildResponse({ headers: { "X-Big": "a".repeat(16_400) }, context }).toString();
     assert.ok(big.endsWith("\r\nConnection: close\r\n\r\n"), big.slice(-60));
     const small = buildResponse({ headers: { "X-Big": "a".repeat(16_000) }, context }).toString();

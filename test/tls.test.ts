@@ -21,6 +21,19 @@ before(() => {
   ({ key, cert } = made);
 });
 
+/** GET `path` over HTTPS with Node's client, trusting the test's certificate: "<status> <body>". */
+function httpsGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, ca: cert }, (res) => {
+      let data = "";
+      res.on("data", (d) => (data += d));
+      res.on("end", () => resolve(`${res.statusCode} ${data}`));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 test("an HTTPS listener answers over TLS with the callback's exact bytes", async () => {
   const listener = await HttpListener.open({
     callback: (ref) => {
@@ -32,16 +45,7 @@ test("an HTTPS listener answers over TLS with the callback's exact bytes", async
     tls: { key, cert },
   });
   try {
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: listener.port, path: "/secure?x=1", ca: cert }, (res) => {
-        let data = "";
-        res.on("data", (d) => (data += d));
-        res.on("end", () => resolve(`${res.statusCode} ${data}`));
-      });
-      req.on("error", reject);
-      req.end();
-    });
-    assert.equal(body, "200 GET /secure?x=1 HTTP/1.1");
+    assert.equal(await httpsGet(listener.port, "/secure?x=1"), "200 GET /secure?x=1 HTTP/1.1");
     assert.equal(listener.stats().requests, 1);
   } finally {
     await listener.close();
@@ -128,16 +132,7 @@ test("a client that renegotiates past Node's limit loses its connection; the lis
     }
     assert.equal(await within5s(closed, "open"), undefined, "the server closed the connection");
     assert.ok(accepted <= 3, `${accepted} renegotiations went through`);
-    const other = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: listener.port, path: "/", ca: cert }, (res) => {
-        let data = "";
-        res.on("data", (d) => (data += d));
-        res.on("end", () => resolve(`${res.statusCode} ${data}`));
-      });
-      req.on("error", reject);
-      req.end();
-    });
-    assert.equal(other, "200 ok");
+    assert.equal(await httpsGet(listener.port, "/"), "200 ok", "another client is served");
   } finally {
     await listener.close();
   }

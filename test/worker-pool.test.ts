@@ -73,6 +73,35 @@ async function pool(workers: number): Promise<{
   return { pool: p, send, ask: (path) => send(path).answer };
 }
 
+/**
+ * A pool with one callback per worker (the listener's default, which hands requests ahead): `exchange(path)`
+ * makes a GET and the promise of its answer, to pass to run() or stage(); `begun` lists the targets of the
+ * requests reported begun, in order.
+ */
+async function stagingPool(workers: number): Promise<{
+  pool: WorkerPool;
+  begun: string[];
+  exchange: (path: string) => Sent;
+}> {
+  const begun: string[] = [];
+  const answers = new Map<Exchange, (response: ResponseData | null) => void>();
+  const reports = {
+    settle: (ex: Exchange, response: ResponseData | null) => answers.get(ex)?.(response),
+    begin: (ex: Exchange) => begun.push(ex.bytes.toString("latin1").split(" ")[1]!),
+    requeue: () => {},
+    closing: () => false,
+    wake: () => {},
+  };
+  const base = config(workers);
+  const p = await startWorkerPool({ ...base, limits: { ...base.limits, concurrency: workers } }, reports);
+  const exchange = (path: string): Sent => {
+    const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
+    const answer = new Promise<string | null>((resolve) => answers.set(ex, (r) => resolve(text(r))));
+    return { ex, answer };
+  };
+  return { pool: p, begun, exchange };
+}
+
 /** A response as text: a string as it came, bytes read as latin1. */
 const text = (response: ResponseData | null): string | null =>
   response === null || typeof response === "string" ? response : response.toString("latin1");
@@ -123,26 +152,11 @@ describe("worker pool", () => {
     "one callback per worker: a busy worker takes the next request ahead, and one taken back never runs",
     T,
     async (t) => {
-      const begun: string[] = [];
-      const answers = new Map<Exchange, (response: ResponseData | null) => void>();
-      const reports = {
-        settle: (ex: Exchange, response: ResponseData | null) => answers.get(ex)?.(response),
-        begin: (ex: Exchange) => begun.push(ex.bytes.toString("latin1").split(" ")[1]!),
-        requeue: () => {},
-        closing: () => false,
-        wake: () => {},
-      };
-      const base = config(1);
-      const p = await startWorkerPool({ ...base, limits: { ...base.limits, concurrency: 1 } }, reports);
+      const { pool: p, begun, exchange } = await stagingPool(1);
       t.after(() => p.close());
       const dir = mkdtempSync(join(tmpdir(), "callbackhttp-pool-"));
       t.after(() => rmSync(dir, { recursive: true, force: true }));
       const marker = join(dir, "ran");
-      const exchange = (path: string): { ex: Exchange; answer: Promise<string | null> } => {
-        const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
-        const answer = new Promise<string | null>((resolve) => answers.set(ex, (r) => resolve(text(r))));
-        return { ex, answer };
-      };
 
       const first = exchange("/busy?ms=300");
       p.run(first.ex);
@@ -165,23 +179,8 @@ describe("worker pool", () => {
     "a worker found to have begun the request taken back from it is busy: no other request moves to it",
     T,
     async (t) => {
-      const begun: string[] = [];
-      const answers = new Map<Exchange, (response: ResponseData | null) => void>();
-      const reports = {
-        settle: (ex: Exchange, response: ResponseData | null) => answers.get(ex)?.(response),
-        begin: (ex: Exchange) => begun.push(ex.bytes.toString("latin1").split(" ")[1]!),
-        requeue: () => {},
-        closing: () => false,
-        wake: () => {},
-      };
-      const base = config(2);
-      const p = await startWorkerPool({ ...base, limits: { ...base.limits, concurrency: 2 } }, reports);
+      const { pool: p, begun, exchange } = await stagingPool(2);
       t.after(() => p.close());
-      const exchange = (path: string): { ex: Exchange; answer: Promise<string | null> } => {
-        const ex = new Exchange(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`, "latin1"), 0, host);
-        const answer = new Promise<string | null>((resolve) => answers.set(ex, (r) => resolve(text(r))));
-        return { ex, answer };
-      };
       const a = exchange("/busy?ms=100");
       p.run(a.ex); // the first worker
       const x = exchange("/busy?ms=1500");

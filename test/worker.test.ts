@@ -53,6 +53,14 @@ async function request(port: number, path: string, timeoutMs = 10_000): Promise<
   };
 }
 
+/** Keep the main thread busy for `ms`: the workers run on, and what they post waits unread. */
+function holdMainThread(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // nothing: the event loop is held
+  }
+}
+
 /** A port nobody listens on right now. */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -924,10 +932,7 @@ describe("worker mode: counters and shutdown", () => {
       // setImmediate callback, the event loop's next turn runs the expired timer before it reads the channel:
       // the limit is handled first, with the quick one's answer still unread.
       await new Promise((resolve) => setImmediate(resolve));
-      const end = Date.now() + 350;
-      while (Date.now() < end) {
-        // hold the main thread
-      }
+      holdMainThread(350);
       assert.equal((await slow).status, 503);
       assert.equal((await quick).body, "slept 10", "the answer sent before the worker was terminated");
       assert.equal(listener.stats().failures, 0);
@@ -952,10 +957,7 @@ describe("worker mode: counters and shutdown", () => {
       await until(() => listener.counters.queued === 1, "the second, handed ahead");
       // The main thread is busy while the first returns (within its limit) and the worker begins the second;
       // then Close, before the main thread has read either: it finds the second begun, and the first past its limit.
-      const end = Date.now() + 600;
-      while (Date.now() < end) {
-        // hold the main thread
-      }
+      holdMainThread(600);
       const closed = listener.close();
       assert.equal((await first).status, 503);
       const answer = await second;
