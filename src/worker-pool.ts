@@ -577,9 +577,7 @@ export class WorkerPool implements CallbackRunner {
       }
     });
     w.thread.on("exit", (code: number) => {
-      // What it posted before it ended still counts: unlike parentPort's, this channel's messages may still be
-      // queued when 'exit' comes. Answers are given to their requests as the worker is lost, once it can no
-      // longer be picked; a "ready" read only now counts for nothing (it ended before it took a request).
+      // Unlike parentPort's, this channel's messages may still be queued when 'exit' comes: they count (#drain).
       const answers = this.#drain(w);
       w.port.close();
       this.#lost(w, w.failure || `the worker exited with code ${code}`, answers);
@@ -646,8 +644,9 @@ export class WorkerPool implements CallbackRunner {
 
   /**
    * `w` is dead or must die: terminate it, fail the requests it held (500) but
-   * those it had answered (`answers`, by job id, read after it exited), and put
-   * a fresh worker in its place, unless the pool is starting or closing.
+   * those it had answered (`answers`, by job id: what #drain read from its
+   * channel, once it can no longer be picked), and put a fresh worker in its
+   * place, unless the pool is starting or closing.
    */
   #lost(w: PoolWorker, reason: string, answers?: ReadonlyMap<number, ArrayBuffer | string | null>): void {
     if (w.gone) return;
