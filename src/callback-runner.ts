@@ -65,7 +65,10 @@ export interface RunnerHost {
   readonly settle: Settle;
   /** A staged request's callback began. */
   readonly begin: (ex: Exchange) => void;
-  /** A staged request was given back unstarted (its worker was lost): it waits again. */
+  /**
+   * A request was given back unstarted (its worker was lost): it waits again. A staged one, or one sent to
+   * run that the worker ended before beginning.
+   */
   readonly requeue: (ex: Exchange) => void;
   /** The listener is in Close. */
   readonly closing: () => boolean;

@@ -502,6 +502,8 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   settled(ex: Exchange): void {
     if (this.#has(CLOSED)) {
       if (ex.timedOut) this.#owner.counters.endRunning();
+      // Given back unstarted by a lost worker (requeue) after its connection was lost: it will never run.
+      else if (ex.state === EXCHANGE_STATE.QUEUED) this.#owner.counters.queued--;
       ex.state = EXCHANGE_STATE.DROPPED;
       this.#owner.counters.endActive(1);
       return;

@@ -394,9 +394,19 @@ export class HttpListener implements ConnectionOwner {
     if (this.#waiting.length > 0) this.#startWaiting();
   };
 
-  /** The runner's report: a staged request came back unstarted (its worker was lost). */
+  /**
+   * The runner's report: a request came back unstarted (its worker was lost): it waits again. A staged one,
+   * or one sent to run that the worker ended before it began: it never ran, so it is queued again, its limit
+   * no longer running.
+   */
   readonly requeue = (ex: Exchange): void => {
-    if (ex.state !== EXCHANGE_STATE.STAGED) return;
+    if (ex.state === EXCHANGE_STATE.RUNNING) {
+      if (this.timeoutMs >= 0) this.#unlink(ex);
+      this.counters.queued++;
+      this.counters.endRunning();
+    } else if (ex.state !== EXCHANGE_STATE.STAGED) {
+      return;
+    }
     ex.state = EXCHANGE_STATE.QUEUED;
     if (this.#state === LISTENER_STATE.CLOSING || this.#state === LISTENER_STATE.CLOSED) {
       // Close answers queued requests 503; this one is one of them now.

@@ -14,7 +14,15 @@
 import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import { invokeCallback, type RequestCallback, type ResponseData } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
-import { DRAINING, type FromWorker, type ThrownError, type ToWorker, type WorkerSetup } from "./worker-pool.js";
+import {
+  BEGUN,
+  CLAIM,
+  DRAINING,
+  type FromWorker,
+  type ThrownError,
+  type ToWorker,
+  type WorkerSetup,
+} from "./worker-pool.js";
 
 type RunMessage = Extract<ToWorker, { type: "run" | "stage" }>;
 
@@ -130,7 +138,7 @@ function accept(msg: RunMessage): void {
 
 /** A staged request is ours only if the main thread has not taken it back meanwhile. */
 function claimed(msg: RunMessage): boolean {
-  return msg.type !== "stage" || Atomics.compareExchange(claim, 0, msg.id, 0) === msg.id;
+  return msg.type !== "stage" || Atomics.compareExchange(claim, CLAIM, msg.id, 0) === msg.id;
 }
 
 /** Requests to begin once the callback now running on this stack has returned (see begin). */
@@ -155,6 +163,8 @@ function begin(msg: RunMessage): void {
 }
 
 function run(msg: RunMessage): void {
+  // Before anything of it runs: should this thread end, the main thread knows this request may have run.
+  Atomics.store(claim, BEGUN, msg.id);
   const context = new WorkerContext(msg);
   const ref = new WorkerRef(Buffer.from(msg.bytes), context);
   running.set(msg.id, context);

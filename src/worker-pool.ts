@@ -49,10 +49,13 @@ export interface WorkerSetup {
   /** The listener's keepAliveTimeoutMs, for CallbackContext.keepAliveTimeoutMs. */
   readonly keepAliveTimeoutMs: number;
   /**
-   * One Int32 shared with the main thread: the id of the request staged on this
-   * worker and not yet claimed, or 0. Whoever swaps it to 0 first owns the
-   * request: the worker to begin it, the main thread to take it back. The
-   * main thread stages the next one only once the cell is 0 again.
+   * Two Int32 cells shared with the main thread. [CLAIM]: the id of the request
+   * staged on this worker and not yet claimed, or 0. Whoever swaps it to 0 first
+   * owns the request: the worker to begin it, the main thread to take it back.
+   * The main thread stages the next one only once the cell is 0 again.
+   * [BEGUN]: the id of the last request whose callback the worker began (ids
+   * grow in the order requests are sent, and a worker begins them in the order
+   * they arrive): after the thread has ended, a request with a later id never ran.
    */
   readonly claim: SharedArrayBuffer;
   /** Int32 flags the main thread shares with all workers: [DRAINING] is 1 once RouteClose was called. */
@@ -66,6 +69,9 @@ export interface WorkerSetup {
 
 /** Index of the RouteClose flag in WorkerSetup.shared. */
 export const DRAINING = 0;
+/** Indexes of the cells in WorkerSetup.claim. */
+export const CLAIM = 0;
+export const BEGUN = 1;
 
 /** Main thread → worker. */
 export type ToWorker =
@@ -99,6 +105,15 @@ export interface ThrownError {
 /** A message of the pool's own: the port is not the module's, but a message is checked before it is trusted. */
 function isFromWorker(msg: unknown): msg is FromWorker {
   return msg !== null && typeof msg === "object" && typeof (msg as { type?: unknown }).type === "string";
+}
+
+/**
+ * Whether job id `a` was sent after `b`. Ids wrap from 0x7fffffff to 1; the few requests a worker holds are
+ * never half the id space apart, so the nearer way round the circle decides.
+ */
+function after(a: number, b: number): boolean {
+  const ahead = (a - b + 0x80000000) % 0x80000000;
+  return ahead > 0 && ahead < 0x40000000;
 }
 
 /** A response as a worker sent it: bytes (an ArrayBuffer moved over) are wrapped, not copied. */
@@ -234,7 +249,7 @@ class PoolWorker {
   /** Throws what `new Worker()` throws when Node cannot create the thread. */
   constructor(setup: Omit<WorkerSetup, "claim" | "port">, settings: WorkerPoolSettings) {
     this.started = new Promise((resolve) => (this.#onStarted = resolve));
-    const claim = new SharedArrayBuffer(4);
+    const claim = new SharedArrayBuffer(8);
     this.claim = new Int32Array(claim);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
@@ -389,7 +404,7 @@ export class WorkerPool implements CallbackRunner {
     worker.sent = true;
     worker.jobs.set(job.id, job);
     this.#jobs.set(ex, job);
-    if (type === "stage") Atomics.store(worker.claim, 0, job.id);
+    if (type === "stage") Atomics.store(worker.claim, CLAIM, job.id);
     // One copy, into an ArrayBuffer of exactly the request's size that is then moved, not cloned:
     // ex.bytes may be a view of a larger pooled buffer, which postMessage would copy whole.
     const copy = new Uint8Array(ex.bytes.byteLength);
@@ -438,7 +453,7 @@ export class WorkerPool implements CallbackRunner {
   #stageTarget(): PoolWorker | null {
     if (!this.#staging) return null;
     for (const w of this.#workers) {
-      if (!w.gone && w.ready && w.staged === null && w.jobs.size === 1 && Atomics.load(w.claim, 0) === 0) return w;
+      if (!w.gone && w.ready && w.staged === null && w.jobs.size === 1 && Atomics.load(w.claim, CLAIM) === 0) return w;
     }
     return null;
   }
@@ -450,7 +465,7 @@ export class WorkerPool implements CallbackRunner {
    */
   #takeBack(job: Job): boolean {
     job.worker.staged = null;
-    if (Atomics.compareExchange(job.worker.claim, 0, job.id, 0) !== job.id) {
+    if (Atomics.compareExchange(job.worker.claim, CLAIM, job.id, 0) !== job.id) {
       this.#begun(job);
       return false;
     }
@@ -495,7 +510,7 @@ export class WorkerPool implements CallbackRunner {
     this.#forget(job);
     const w = job.worker;
     const staged = w.staged;
-    if (staged !== null && Atomics.load(w.claim, 0) !== staged.id) {
+    if (staged !== null && Atomics.load(w.claim, CLAIM) !== staged.id) {
       // The worker claimed its staged request: the callback past its limit had already returned
       // (its answer is on the way, and dropped). Nothing to stop; the staged one runs from now.
       w.staged = null;
@@ -580,7 +595,7 @@ export class WorkerPool implements CallbackRunner {
       // Unlike parentPort's, this channel's messages may still be queued when 'exit' comes: they count (#drain).
       const answers = this.#drain(w);
       w.port.close();
-      this.#lost(w, w.failure || `the worker exited with code ${code}`, answers);
+      this.#lost(w, w.failure || `the worker exited with code ${code}`, answers, true);
     });
     return w;
   }
@@ -648,7 +663,12 @@ export class WorkerPool implements CallbackRunner {
    * channel, once it can no longer be picked), and put a fresh worker in its
    * place, unless the pool is starting or closing.
    */
-  #lost(w: PoolWorker, reason: string, answers?: ReadonlyMap<number, ArrayBuffer | string | null>): void {
+  #lost(
+    w: PoolWorker,
+    reason: string,
+    answers?: ReadonlyMap<number, ArrayBuffer | string | null>,
+    exited = false,
+  ): void {
     if (w.gone) return;
     this.#clearStartTimer(w);
     const wasReady = w.ready;
@@ -668,10 +688,15 @@ export class WorkerPool implements CallbackRunner {
     }
     // Requeued before the lost jobs settle: it waited longer than whoever would take the slots they free.
     if (requeue) this.#host.requeue(staged.ex);
+    // Once the thread has ended, it runs nothing more: a request sent to it that it never began (still on its
+    // way, or waiting behind a callback) waits again instead of failing. Not while it is only being terminated.
+    const begun = exited ? Atomics.load(w.claim, BEGUN) : 0;
     for (const job of [...w.jobs.values()]) {
       this.#forget(job);
       const answer = answers?.get(job.id);
-      this.#host.settle(job.ex, answer === undefined ? null : responseOf(answer));
+      if (answer !== undefined) this.#host.settle(job.ex, responseOf(answer));
+      else if (exited && after(job.id, begun)) this.#host.requeue(job.ex);
+      else this.#host.settle(job.ex, null);
     }
     // Requests that waited for this worker to start wait no more: for its replacement, or, while none is
     // starting, they get 500 (canRun).
