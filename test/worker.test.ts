@@ -375,36 +375,14 @@ describe("worker mode: what the module does that is not a crash", () => {
 });
 
 describe("worker mode: a request its worker never began", () => {
-  test(
-    "sent to a worker that dies before it begins it, it runs on the replacement instead of failing",
-    T,
-    async (t) => {
-      // Two callbacks per worker: the second request is sent while the first spins, and waits unread in the
-      // worker's channel until the worker exits. It never ran, so it goes to the replacement.
-      const listener = await HttpListener.open({
-        callback: "Handler",
-        workers: 1,
-        concurrency: 2,
-        module: HANDLERS.href,
-      });
-      t.after(() => listener.close());
-      const crashing = request(listener.port, "/crash?ms=400");
-      await until(() => listener.counters.running === 1, "the crashing callback");
-      const waiting = request(listener.port, "/cached");
-      await until(() => listener.counters.running === 2, "the second, sent to the same worker");
-      assert.equal((await crashing).status, 500);
-      assert.equal((await waiting).body, "cached", "answered by the replacement");
-      assert.equal(listener.stats().workerRestarts, 1);
-      assert.equal(listener.stats().failures, 1);
-      await listener.waitDrained(5000);
-      assert.deepEqual(
-        [listener.counters.pending, listener.counters.queued, listener.counters.running, listener.counters.active],
-        [0, 0, 0, 0],
-      );
-    },
-  );
-
-  test("one whose connection was lost meanwhile is dropped, and the counters come back to zero", T, async (t) => {
+  /**
+   * One worker, two callbacks at a time, the first of them spinning 400 ms before it ends its worker: a
+   * request sent meanwhile waits unread in the worker's channel until the worker exits.
+   */
+  async function crashingWorker(t: { after: (fn: () => unknown) => void }): Promise<{
+    listener: HttpListener;
+    crashing: Promise<Reply>;
+  }> {
     const listener = await HttpListener.open({
       callback: "Handler",
       workers: 1,
@@ -414,17 +392,41 @@ describe("worker mode: a request its worker never began", () => {
     t.after(() => listener.close());
     const crashing = request(listener.port, "/crash?ms=400");
     await until(() => listener.counters.running === 1, "the crashing callback");
+    return { listener, crashing };
+  }
+
+  /** Once drained, every count is back to zero. */
+  async function assertZeroCounts(listener: HttpListener): Promise<void> {
+    assert.equal(await listener.waitDrained(5000), true);
+    const { pending, queued, running, active } = listener.counters;
+    assert.deepEqual([pending, queued, running, active], [0, 0, 0, 0]);
+  }
+
+  test(
+    "sent to a worker that dies before it begins it, it runs on the replacement instead of failing",
+    T,
+    async (t) => {
+      const { listener, crashing } = await crashingWorker(t);
+      const waiting = request(listener.port, "/cached");
+      await until(() => listener.counters.running === 2, "the second, sent to the same worker");
+      assert.equal((await crashing).status, 500);
+      assert.equal((await waiting).body, "cached", "it never ran, so the replacement answers it");
+      assert.equal(listener.stats().workerRestarts, 1);
+      assert.equal(listener.stats().failures, 1);
+      await assertZeroCounts(listener);
+    },
+  );
+
+  test("one whose connection was lost meanwhile is dropped, and the counters come back to zero", T, async (t) => {
+    const { listener, crashing } = await crashingWorker(t);
     const socket = await open(listener.port);
     socket.on("error", () => {});
     socket.write(get("/cached"));
     await until(() => listener.counters.running === 2, "the second, sent to the same worker");
-    socket.resetAndDestroy(); // its connection is lost (a reset: a FIN alone is a half-close) while the request waits unread in the worker
+    // Its connection is lost while it waits unread in the worker: a reset (a FIN alone is a half-close).
+    socket.resetAndDestroy();
     assert.equal((await crashing).status, 500);
-    assert.equal(await listener.waitDrained(5000), true);
-    assert.deepEqual(
-      [listener.counters.pending, listener.counters.queued, listener.counters.running, listener.counters.active],
-      [0, 0, 0, 0],
-    );
+    await assertZeroCounts(listener);
   });
 });
 
