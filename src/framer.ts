@@ -783,7 +783,10 @@ export class RequestFramer {
         if (i < 0) return false;
       }
     }
-    this.#bodyBytes += size + (e - digitsEnd);
+    // Leading zeros count like extension bytes: the whole chunked request is held until its end, and
+    // "000…01" lines would otherwise let a body within the limit carry thousands of times its size.
+    const zeros = digitsEnd - s - Math.max(digits, 1);
+    this.#bodyBytes += size + zeros + (e - digitsEnd);
     if (this.#bodyBytes > this.#maxBodyBytes) {
       this.#fail(413, "request body too large");
       return false;
