@@ -1,8 +1,11 @@
 /**
  * Byte classes of HTTP/1.1 syntax (RFC 9110 section 5.6, RFC 9112 section 3),
- * as 256-entry lookup tables so the framer tests a byte with one array read.
- * Pure data: no imports, no I/O.
+ * as 256-entry lookup tables so the framer tests a byte with one array read,
+ * and the few checks built on them. No I/O; the one import is Node's IPv6
+ * address check.
  */
+
+import { isIPv6 } from "node:net";
 
 function table(accept: (byte: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
@@ -110,12 +113,9 @@ export function isHostPort(buf: Uint8Array, start: number, end: number, portRequ
       while (i < end && IPV_FUTURE[buf[i]!]) i++;
       if (i === f) return false;
     } else {
-      let colons = 0;
-      while (i < end && IPV6[buf[i]!]) {
-        if (buf[i] === 0x3a) colons++;
-        i++;
-      }
-      if (colons < 2) return false;
+      while (i < end && IPV6[buf[i]!]) i++;
+      // The bytes are hex digits, ":" and "." only (no zone id); their grammar (RFC 3986 3.2.2) is Node's.
+      if (!isIPv6(Buffer.from(buf.buffer, buf.byteOffset + s, i - s).toString("latin1"))) return false;
     }
     if (i === s || i >= end || buf[i] !== 0x5d) return false;
     i++;
