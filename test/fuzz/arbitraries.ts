@@ -20,9 +20,9 @@ export interface GenRequest {
   headBytes: number;
   /** Content-Length, or -1. */
   contentLength: number;
-  /** For chunked bodies: what each chunk-size line adds to the body count (size + extension bytes), in order. */
+  /** For chunked bodies: what each chunk-size line adds to the body count (size, leading zeros, extension bytes), in order. */
   chunkCosts: number[];
-  /** Trailer lines and the final blank line, or 0. */
+  /** Trailer lines, or 0 (the blank line that ends them is not counted). */
   trailerBytes: number;
 }
 
@@ -122,13 +122,14 @@ interface Chunk {
 const chunk: fc.Arbitrary<Chunk> = anyBytes(1, 24).chain((data) =>
   fc.tuple(chunkSize(data.length), fc.array(extension, { maxLength: 2 })).map(([size, exts]) => {
     const ext = exts.join("");
-    return { line: `${size}${ext}\r\n`, data, cost: data.length + ext.length };
+    const zeros = size.length - data.length.toString(16).length;
+    return { line: `${size}${ext}\r\n`, data, cost: data.length + zeros + ext.length };
   }),
 );
 
 const lastChunk = fc
   .tuple(fc.constantFrom("0", "00", "000"), fc.array(extension, { maxLength: 1 }))
-  .map(([zeros, exts]) => ({ line: `${zeros}${exts.join("")}\r\n`, cost: exts.join("").length }));
+  .map(([zeros, exts]) => ({ line: `${zeros}${exts.join("")}\r\n`, cost: zeros.length - 1 + exts.join("").length }));
 
 const trailers = fc.array(
   fc.tuple(fieldName, ows, fieldValue).map(([n, o, v]) => `${n}:${o}${v.trim()}\r\n`),
@@ -182,7 +183,7 @@ export const validRequest: fc.Arbitrary<GenRequest> = fc
           const tail = `${b.trailers.join("")}\r\n`;
           rest += b.last.line + tail;
           chunkCosts.push(b.last.cost);
-          trailerBytes = tail.length;
+          trailerBytes = tail.length - 2;
         }
         return {
           bytes: Buffer.from(head + rest, "latin1"),
