@@ -18,6 +18,11 @@ export interface ParsedRequest {
   path: string;
   /** The query without "?", e.g. "id=3" ("" when none). */
   query: string;
+  /**
+   * The host the request is for, as `host[:port]`: the authority of an absolute-form or
+   * authority-form target (RFC 9112 3.2.2 and 3.2.3: it overrides Host), else the Host field ("" when none).
+   */
+  host: string;
   version: string;
   /** Field names in lower case; repeated fields joined with ", " (RFC 9110 5.3). */
   headers: Record<string, string>;
@@ -66,6 +71,7 @@ export function parseRequest(raw: Uint8Array | string): ParsedRequest {
     target,
     path: pathOf(beforeQuery),
     query: q < 0 ? "" : target.slice(q + 1),
+    host: authorityOf(method, beforeQuery) ?? headers.host ?? "",
     version,
     headers,
     rawHeaders,
@@ -155,11 +161,22 @@ function trimOws(line: string, start: number, end: number): string {
  * The path of a request-target without its query: the target itself in origin form ("/items"); for the
  * absolute form (RFC 9112 3.2.2, "http://host/items"), the URI's path, "/" when it has none.
  */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
 function pathOf(target: string): string {
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(target);
+  const scheme = SCHEME.exec(target);
   if (scheme === null) return target;
   const slash = target.indexOf("/", scheme[0].length);
   return slash < 0 ? "/" : target.slice(slash);
+}
+
+/** The authority of an absolute-form target (before its query), or CONNECT's target; else undefined. */
+function authorityOf(method: string, target: string): string | undefined {
+  if (method === "CONNECT") return target;
+  const scheme = SCHEME.exec(target);
+  if (scheme === null) return undefined;
+  const slash = target.indexOf("/", scheme[0].length);
+  return target.slice(scheme[0].length, slash < 0 ? target.length : slash);
 }
 
 export interface ResponseInit {

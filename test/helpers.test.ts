@@ -128,6 +128,20 @@ describe("parseRequest", () => {
     assert.equal(parseRequest("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").path, "*");
   });
 
+  test("host is the target's authority when the target has one, else the Host field", () => {
+    const host = (raw: string) => parseRequest(raw).host;
+    // RFC 9112 3.2.2: an absolute-form target overrides Host, which the listener lets differ.
+    assert.equal(
+      host("GET http://good.example:8080/admin HTTP/1.1\r\nHost: evil.example\r\n\r\n"),
+      "good.example:8080",
+    );
+    assert.equal(host("GET HTTP://[::1]?x HTTP/1.1\r\nHost: a\r\n\r\n"), "[::1]");
+    assert.equal(host("CONNECT a.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n"), "a.example:443");
+    assert.equal(host("GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n"), "a.example");
+    assert.equal(host("OPTIONS * HTTP/1.1\r\nHost: a.example\r\n\r\n"), "a.example");
+    assert.equal(host("GET /x HTTP/1.0\r\n\r\n"), "");
+  });
+
   test("header values lose spaces and tabs at both ends only, however long the run", () => {
     const spaces = " ".repeat(20_000);
     const r = parseRequest(`GET / HTTP/1.1\r\nHost: h\r\nX-A: \t${spaces}a${spaces}b${spaces}\t \r\n\r\n`);
