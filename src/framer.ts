@@ -711,6 +711,10 @@ export class RequestFramer {
   #headEnd(): boolean {
     const http10 = (this.#flags & REQUEST_FLAGS.HTTP10) !== 0;
     if (!http10 && this.#hostCount === 0) return this.#bad("missing Host header");
+    // RFC 9110 9.3.6: a CONNECT request has no content; what follows its head is the tunnel's, not a body.
+    if (this.#flags & REQUEST_FLAGS.CONNECT && (this.#te || this.#contentLength > 0)) {
+      return this.#bad("CONNECT request with content");
+    }
     if (this.#te) {
       // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing, and with
       // Content-Length it is the classic smuggling ambiguity: both are refused.
