@@ -157,12 +157,13 @@ function trimOws(line: string, start: number, end: number): string {
   return line.slice(start, end);
 }
 
+/** The start of an absolute-form target: a scheme and "//". */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
 /**
  * The path of a request-target without its query: the target itself in origin form ("/items"); for the
  * absolute form (RFC 9112 3.2.2, "http://host/items"), the URI's path, "/" when it has none.
  */
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
-
 function pathOf(target: string): string {
   const scheme = SCHEME.exec(target);
   if (scheme === null) return target;
