@@ -609,18 +609,22 @@ export class WorkerPool implements CallbackRunner {
       // Timed out or abandoned: the late answer is dropped. It frees nothing either: a callback that timed
       // out without its worker being stopped had already returned, and its staged successor was begun then.
       if (job === undefined) return;
+      // Free once this job is forgotten. Not when it holds another: a staged request the main thread tried
+      // to take back but found begun (revoke) runs there now, and a request moved to it would wait.
+      const free = this.#staging && w.staged === null && w.jobs.size === 1;
+      // Forgotten before anything is begun or moved: what that starts in the listener may hand the next
+      // request ahead, and a worker still counted busy with this job would be taken for a busy one. It is
+      // idle: it would begin that request at once, unclocked and counted as queued.
+      this.#forget(job);
       // One callback at a time: the worker begins its staged request right after this one (or, if that
       // request is still on its way, as soon as it arrives); begun first, so that it takes this slot.
       const staged = w.staged;
       if (staged !== null) {
         w.staged = null;
         this.#begun(staged);
-      } else if (this.#staging && w.jobs.size === 1) {
-        // Free once this job is forgotten. Not when it holds another: a staged request the main thread
-        // tried to take back but found begun (revoke) runs there now, and a request moved to it would wait.
+      } else if (free) {
         this.#takeOver(w);
       }
-      this.#forget(job);
       this.#host.settle(job.ex, responseOf(msg.response));
     } else if (msg.type === "ready") {
       w.markReady();

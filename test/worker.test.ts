@@ -823,6 +823,55 @@ describe("worker mode: the next request handed ahead to a busy worker", () => {
     assert.equal(workerThreadCount(), 0);
   });
 
+  test(
+    "a worker whose callback ended meanwhile is free, not busy: the next request runs there under its limit",
+    T,
+    async (t) => {
+      const listener = await HttpListener.open({
+        callback: "Handler",
+        timeoutMs: 2500,
+        workers: 2,
+        module: HANDLERS.href,
+      });
+      t.after(() => listener.close());
+      const port = listener.port;
+      const a = request(port, "/busy?ms=500"); // the first worker
+      await until(() => listener.counters.running === 1, "a to start");
+      const b = request(port, "/busy?ms=500"); // the second
+      await until(() => listener.counters.running === 2, "b to start");
+      // ahead on the first worker, then on the second; then an endless loop waits in the listener
+      const lost = await open(port);
+      collect(lost);
+      lost.write(get("/cached"));
+      await until(() => listener.counters.queued === 1, "the first one ahead");
+      const ahead = request(port, "/sleep?ms=1800");
+      await until(() => listener.counters.queued === 2, "the second one ahead");
+      const spin = request(port, "/spin");
+      await until(() => listener.counters.queued === 3, "the endless loop to wait");
+      // The first one ahead is taken back (its client is gone): the first worker will be free, not busy.
+      lost.resetAndDestroy();
+      await until(() => listener.counters.queued === 2, "the lost one to be dropped");
+      // Both callbacks end while the main thread holds still: the first worker goes idle, the second begins
+      // the one ahead of it. When the first worker's answer is read, the endless loop must go to it as a
+      // running request, clocked. Handed ahead instead, as to a busy worker, it began at once, unclocked and
+      // counted as queued, until the second worker's next answer.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          holdMainThread(1200);
+          resolve();
+        }),
+      );
+      assert.deepEqual([(await a).status, (await b).status], [200, 200]);
+      await until(
+        () => listener.counters.running === 2 && listener.counters.queued === 0,
+        "the endless loop to run beside the one ahead",
+      );
+      assert.equal((await ahead).status, 200);
+      assert.equal((await spin).status, 503, "stopped at its limit");
+      assert.deepEqual([listener.stats().timeouts, listener.stats().workerRestarts], [1, 1]);
+    },
+  );
+
   test("connections take their turns in arrival order, a pipelined one does not jump ahead", T, async (t) => {
     const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
     t.after(() => listener.close());
