@@ -32,6 +32,8 @@ export interface CallbackRunner {
   stage?(ex: Exchange): boolean;
   /** Optional: RouteClose was called (worker mode tells the threads). */
   draining?(): void;
+  /** Optional: a request began behind `ex` on its connection (worker mode tells the thread running it). */
+  followed?(ex: Exchange): void;
   /** A stage() call would be accepted now. */
   canStage?(): boolean;
   /**

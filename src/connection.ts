@@ -37,6 +37,8 @@ export interface ConnectionOwner {
   start(ex: Exchange, conn: Connection): boolean;
   /** Take a STAGED `ex` back: afterwards it is QUEUED (never begun) or RUNNING (it had begun). */
   unstage(ex: Exchange): void;
+  /** A request began behind `ex` on its connection (`ex.followed` was just set): worker mode tells the thread. */
+  followed(ex: Exchange): void;
   connectionClosed(conn: Connection): void;
 }
 
@@ -230,6 +232,15 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
     return !this.#has(PARTIAL) && this.#head === null && this.#unwritten === 0 && this.#outCount === 0;
   }
 
+  /** A request begins behind those in hand: the last of them is followed (CallbackContext.willClose). */
+  #follow(): void {
+    const behind = this.#behind;
+    const last = behind === null ? this.#head : behind[behind.length - 1]!;
+    if (last === null || last.followed) return;
+    last.followed = true;
+    this.#owner.followed(last);
+  }
+
   /** Requests in hand: the head and those behind it. */
   #queuedCount(): number {
     const behind = this.#behind;
@@ -268,6 +279,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
   onRequestStart(chunk: Buffer, at: number): boolean {
     // Only a request ends idleness: empty lines before a request line do not renew the idle time.
     if (this.idleSince >= 0) this.#owner.idleList.remove(this);
+    this.#follow();
     this.#owner.counters.active++;
     if (this.#owner.draining) {
       // A request begun after RouteClose is answered 503 in its turn, then the connection closes. Its
@@ -318,6 +330,7 @@ export class Connection implements FramerSink, ExchangeHost, IdleMember, RunHold
       this.#owner.counters.pending--;
     } else {
       this.#owner.counters.active++;
+      this.#follow();
     }
     this.#owner.counters.rejected++;
     this.#reject(status, flags);

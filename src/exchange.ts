@@ -18,14 +18,19 @@ export interface CallbackContext {
   readonly remotePort: number;
   /** Fires when the callback runs past its limit, or on a forced Close. */
   readonly signal: AbortSignal;
-  /** True once RouteClose was called: answer with `Connection: close`. */
+  /**
+   * True once RouteClose was called. The connection then closes after the
+   * last request it holds; `willClose` says whether that is this one.
+   */
   readonly draining: boolean;
   /**
    * True when the connection closes after this response whatever it says: the
    * request asked for it (`Connection: close`, or HTTP/1.0 without keep-alive),
-   * it is the last one maxRequestsPerConnection allows, or the listener drains.
-   * RFC 9112 9.6: the response should then say `Connection: close` (the
-   * response helpers add it when given the context).
+   * it is the last one maxRequestsPerConnection allows, or the listener drains
+   * and no request has come behind it on its connection. RFC 9112 9.6: the
+   * response should then say `Connection: close` (the response helpers add it
+   * when given the context). Not while requests wait behind it: a response
+   * that says close ends the connection, and they would get no answer.
    */
   readonly willClose: boolean;
   /**
@@ -125,7 +130,8 @@ class RequestContext implements CallbackContext {
   }
 
   get willClose(): boolean {
-    return this.#exchange.lastOnConnection || this.#exchange.host.draining;
+    const ex = this.#exchange;
+    return ex.lastOnConnection || (ex.host.draining && !ex.followed);
   }
 
   get keepAliveTimeoutMs(): number {
@@ -156,6 +162,8 @@ export class Exchange {
   startedAt = 0;
   /** No request is read after this one on its connection. */
   lastOnConnection = false;
+  /** A request has begun behind this one on its connection (it is answered after this one). */
+  followed = false;
   /** It ran past its limit: answered 503, still counted running until the 503 goes out. */
   timedOut = false;
   /** Neighbours in the listener's list of running callbacks, oldest first. */

@@ -294,8 +294,9 @@ function buildResponseFor(where: string, init: ResponseInit): Buffer {
     if (!hasKeepAlive) connection += `Keep-Alive: timeout=${keepAliveHintSeconds(context.keepAliveTimeoutMs)}\r\n`;
   }
   // The listener closes the connection after a head it will not read whole (MAX_HEAD_BYTES): say so then too.
-  const closes =
-    init.close || context?.willClose || context?.draining || head.length + connection.length + 2 > MAX_HEAD_BYTES;
+  // Not context.draining alone: a response that says close ends the connection, and the requests already
+  // behind it there would go unanswered. willClose is true during a drain once none is.
+  const closes = init.close || context?.willClose || head.length + connection.length + 2 > MAX_HEAD_BYTES;
   if (closes) connection = hasConnection ? "" : "Connection: close\r\n";
   head += `${connection}\r\n`;
   if (body.length === 0 || (init.head ?? context?.head)) return Buffer.from(head, "latin1");

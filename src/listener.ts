@@ -331,6 +331,10 @@ export class HttpListener implements ConnectionOwner {
     return true;
   }
 
+  followed(ex: Exchange): void {
+    this.#runner.followed?.(ex);
+  }
+
   unstage(ex: Exchange): void {
     // Taken back before it began: queued again (its connection drops it or answers it).
     // Otherwise it had begun, and the runner reported it: it is running now.

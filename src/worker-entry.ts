@@ -15,6 +15,8 @@ import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import { invokeCallback, type RequestCallback, type ResponseData } from "./callback-runner.js";
 import type { CallbackContext, RequestRef } from "./exchange.js";
 import {
+  ALONE,
+  ALONE_CELLS,
   BEGUN,
   CLAIM,
   DRAINING,
@@ -33,6 +35,7 @@ class WorkerContext implements CallbackContext {
   readonly remotePort: number;
   readonly httpVersion: "1.0" | "1.1";
   readonly head: boolean;
+  readonly #id: number;
   readonly #lastOnConnection: boolean;
   #abort: AbortController | null = null;
 
@@ -42,6 +45,7 @@ class WorkerContext implements CallbackContext {
     this.remotePort = msg.remotePort;
     this.httpVersion = msg.httpVersion;
     this.head = msg.head;
+    this.#id = msg.id;
     this.#lastOnConnection = msg.lastOnConnection;
   }
 
@@ -50,8 +54,10 @@ class WorkerContext implements CallbackContext {
     return Atomics.load(shared, DRAINING) === 1;
   }
 
+  /** Read when asked too: the main thread clears the request's cell once a request begins behind it. */
   get willClose(): boolean {
-    return this.#lastOnConnection || this.draining;
+    if (this.#lastOnConnection) return true;
+    return this.draining && Atomics.load(shared, ALONE + (this.#id % ALONE_CELLS)) === this.#id;
   }
 
   get keepAliveTimeoutMs(): number {

@@ -58,7 +58,12 @@ export interface WorkerSetup {
    * they arrive): after the thread has ended, a request with a later id never ran.
    */
   readonly claim: SharedArrayBuffer;
-  /** Int32 flags the main thread shares with all workers: [DRAINING] is 1 once RouteClose was called. */
+  /**
+   * Int32 cells the main thread shares with all workers: [DRAINING] is 1 once RouteClose was called;
+   * [ALONE + id % ALONE_CELLS] holds a request's id while no request has begun behind it on its
+   * connection (CallbackContext.willClose). Two requests in flight whose ids share a cell: the later one
+   * overwrites it, and the earlier reads "not alone", which costs only the `Connection: close` of a drain.
+   */
   readonly shared: SharedArrayBuffer;
   /**
    * The pool's own channel to this worker (transferred). Not `parentPort`: that one belongs to the user's
@@ -67,8 +72,10 @@ export interface WorkerSetup {
   readonly port: MessagePort;
 }
 
-/** Index of the RouteClose flag in WorkerSetup.shared. */
+/** Indexes in WorkerSetup.shared: the RouteClose flag, and the first of the cells of requests alone. */
 export const DRAINING = 0;
+export const ALONE = 1;
+export const ALONE_CELLS = 1024;
 /** Indexes of the cells in WorkerSetup.claim. */
 export const CLAIM = 0;
 export const BEGUN = 1;
@@ -287,6 +294,8 @@ class PoolWorker {
  */
 export class WorkerPool implements CallbackRunner {
   readonly #setup: Omit<WorkerSetup, "claim" | "port">;
+  /** WorkerSetup.shared, as its cells. */
+  readonly #shared: Int32Array;
   readonly #settings: WorkerPoolSettings;
   readonly #startTimeoutMs: number;
   readonly #host: RunnerHost;
@@ -315,7 +324,8 @@ export class WorkerPool implements CallbackRunner {
     settings: WorkerPoolSettings,
   ) {
     this.#staging = concurrency === size;
-    this.#setup = { ...setup, oneAtATime: this.#staging, shared: new SharedArrayBuffer(4) };
+    this.#setup = { ...setup, oneAtATime: this.#staging, shared: new SharedArrayBuffer(4 * (ALONE + ALONE_CELLS)) };
+    this.#shared = new Int32Array(this.#setup.shared);
     this.#host = host;
     this.#settings = settings;
     this.#startTimeoutMs = settings.startTimeoutMs ?? START_TIMEOUT_MS;
@@ -405,6 +415,7 @@ export class WorkerPool implements CallbackRunner {
     worker.jobs.set(job.id, job);
     this.#jobs.set(ex, job);
     if (type === "stage") Atomics.store(worker.claim, CLAIM, job.id);
+    if (!ex.followed) Atomics.store(this.#shared, ALONE + (job.id % ALONE_CELLS), job.id);
     // One copy, into an ArrayBuffer of exactly the request's size that is then moved, not cloned:
     // ex.bytes may be a view of a larger pooled buffer, which postMessage would copy whole.
     const copy = new Uint8Array(ex.bytes.byteLength);
@@ -500,7 +511,13 @@ export class WorkerPool implements CallbackRunner {
 
   /** RouteClose: every context, in every worker, reports draining from now on. */
   draining(): void {
-    Atomics.store(new Int32Array(this.#setup.shared), DRAINING, 1);
+    Atomics.store(this.#shared, DRAINING, 1);
+  }
+
+  /** A request began behind `ex` on its connection: its context in the worker no longer reports it alone. */
+  followed(ex: Exchange): void {
+    const job = this.#jobs.get(ex);
+    if (job !== undefined) Atomics.compareExchange(this.#shared, ALONE + (job.id % ALONE_CELLS), job.id, 0);
   }
 
   /** The listener answered `ex` 503: stop the callback the only way there is, by ending its thread. */

@@ -414,6 +414,42 @@ describe("two-step shutdown", () => {
     assert.equal(callbackhttp.OpenCount(), before);
   });
 
+  test("RouteClose behind pipelined requests: a helper says close on the last answer only, and all are answered", async (t) => {
+    // Each answer names its request and what willClose said; the first waits for the test.
+    let release: () => void = () => {};
+    const seen: string[] = [];
+    const listener = await HttpListener.open({
+      callback: async (ref, ctx) => {
+        const path = Buffer.from(ref.value as Uint8Array)
+          .toString("latin1")
+          .split(" ")[1]!;
+        if (path === "/first") await new Promise<void>((resolve) => (release = resolve));
+        seen.push(`${path} ${ctx.willClose}`);
+        return textResponse(200, path, ctx);
+      },
+    });
+    t.after(() => listener.close());
+    const socket = await open(listener.port);
+    const reply = collect(socket);
+    socket.write(["/first", "/second", "/third"].map((p) => `GET ${p} HTTP/1.1\r\nHost: t\r\n\r\n`).join(""));
+    await until(() => listener.counters.running === 1 && listener.counters.queued === 2, "the first to run");
+    listener.routeClose();
+    release();
+    assert.equal(await listener.waitDrained(5000), true);
+    await reply.closed;
+    // Had the first answer said close, the connection would have ended there, the two behind it unanswered.
+    const answers = reply.text().split(/(?=HTTP\/1\.1 )/);
+    assert.deepEqual(
+      answers.map((a) => [a.slice(a.lastIndexOf("\n") + 1), /\r\nConnection: close\r\n/.test(a)]),
+      [
+        ["/first", false],
+        ["/second", false],
+        ["/third", true],
+      ],
+    );
+    assert.deepEqual(seen, ["/first false", "/second false", "/third true"]);
+  });
+
   test("RouteClose while a large response is still being written closes the connection once it is out", async (t) => {
     // 8 MiB to a client that does not read: the socket still holds most of it when RouteClose comes.
     const big = buildResponse({ body: Buffer.alloc(8 * 1024 * 1024, 0x61) });

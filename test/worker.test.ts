@@ -804,6 +804,31 @@ describe("worker mode: the next request handed ahead to a busy worker", () => {
     assert.equal(JSON.parse((await ctx).body).draining, true);
   });
 
+  test("RouteClose behind pipelined requests: only the last answer says close, and all are answered", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const s = await open(listener.port);
+    const reply = collect(s);
+    // The first runs; the second, handed ahead to the worker, and the third, waiting in the listener, come
+    // after it was sent: the worker learns of them through the first one's cell.
+    s.write(get("/helper?ms=400"));
+    await until(() => listener.counters.running === 1, "the first to run");
+    s.write(get("/helper?ms=1") + get("/helper?ms=2"));
+    await until(() => listener.counters.queued === 2, "the two behind it to wait");
+    listener.routeClose();
+    assert.equal(await listener.waitDrained(5000), true);
+    await reply.closed;
+    const answers = reply.text().split(/(?=HTTP\/1\.1 )/);
+    assert.deepEqual(
+      answers.map((a) => [a.slice(a.lastIndexOf("\n") + 1), /\r\nConnection: close\r\n/.test(a)]),
+      [
+        ["/helper?ms=400 false", false],
+        ["/helper?ms=1 false", false],
+        ["/helper?ms=2 true", true],
+      ],
+    );
+  });
+
   test("Close answers it 503 like any queued request, and it never runs", T, async (t) => {
     const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
     t.after(() => listener.close());
