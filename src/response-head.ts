@@ -168,7 +168,8 @@ function readHead(buf: Buffer, at: number, responseEnd: number): ResponseHead | 
       readConnection(buf, i, ve, head, true);
     } else if (n === 14 && equalsLower(buf, line, nameEnd, "content-length")) {
       // One line of digits only, with spaces around at most: a repeated line, even with the same number, or a
-      // tab around it (RFC 9110 allows both) is refused by llhttp 9.3 (Node 20).
+      // tab after it (RFC 9110 allows both) is refused by llhttp 9.3 (Node 20). A tab before it is read by
+      // Node's clients, but refused here too: one rule for both sides costs such a response a reconnect only.
       let value = head.length === -1 && i < ve && !hasTab(buf, nameEnd + 1, cr) ? 0 : -2;
       for (let k = i; k < ve && value >= 0; k++) {
         const d = buf[k]! - 0x30;
