@@ -16,7 +16,6 @@ import { invokeCallback, type RequestCallback, type ResponseData } from "./callb
 import type { CallbackContext, RequestRef } from "./exchange.js";
 import {
   ALONE,
-  ALONE_CELLS,
   BEGUN,
   CLAIM,
   DRAINING,
@@ -35,7 +34,7 @@ class WorkerContext implements CallbackContext {
   readonly remotePort: number;
   readonly httpVersion: "1.0" | "1.1";
   readonly head: boolean;
-  readonly #id: number;
+  readonly #slot: number;
   readonly #lastOnConnection: boolean;
   #abort: AbortController | null = null;
 
@@ -45,7 +44,7 @@ class WorkerContext implements CallbackContext {
     this.remotePort = msg.remotePort;
     this.httpVersion = msg.httpVersion;
     this.head = msg.head;
-    this.#id = msg.id;
+    this.#slot = msg.slot;
     this.#lastOnConnection = msg.lastOnConnection;
   }
 
@@ -57,7 +56,7 @@ class WorkerContext implements CallbackContext {
   /** Read when asked too: the main thread clears the request's cell once a request begins behind it. */
   get willClose(): boolean {
     if (this.#lastOnConnection) return true;
-    return this.draining && Atomics.load(shared, ALONE + (this.#id % ALONE_CELLS)) === this.#id;
+    return this.draining && this.#slot >= 0 && Atomics.load(shared, ALONE + this.#slot) === 1;
   }
 
   get keepAliveTimeoutMs(): number {

@@ -60,9 +60,8 @@ export interface WorkerSetup {
   readonly claim: SharedArrayBuffer;
   /**
    * Int32 cells the main thread shares with all workers: [DRAINING] is 1 once RouteClose was called;
-   * [ALONE + id % ALONE_CELLS] holds a request's id while no request has begun behind it on its
-   * connection (CallbackContext.willClose). Two requests in flight whose ids share a cell: the later one
-   * overwrites it, and the earlier reads "not alone", which costs only the `Connection: close` of a drain.
+   * [ALONE + slot] is 1 while no request has begun behind the request given that slot, on its connection
+   * (CallbackContext.willClose). A slot is a request's from when it is sent until the pool forgets it.
    */
   readonly shared: SharedArrayBuffer;
   /**
@@ -72,10 +71,15 @@ export interface WorkerSetup {
   readonly port: MessagePort;
 }
 
-/** Indexes in WorkerSetup.shared: the RouteClose flag, and the first of the cells of requests alone. */
+/** Indexes in WorkerSetup.shared: the RouteClose flag, and the first of the slots' cells. */
 export const DRAINING = 0;
 export const ALONE = 1;
-export const ALONE_CELLS = 1024;
+/**
+ * Slots for requests in the workers at once. Past them (only with thousands of async callbacks in flight
+ * under a concurrency above the workers), a request gets none and its willClose stays false during a drain:
+ * its answer does not say close, and the listener closes the connection after it all the same.
+ */
+export const ALONE_SLOTS = 4096;
 /** Indexes of the cells in WorkerSetup.claim. */
 export const CLAIM = 0;
 export const BEGUN = 1;
@@ -93,6 +97,8 @@ export type ToWorker =
       readonly remotePort: number;
       /** No request is read after this one on its connection (with RouteClose, CallbackContext.willClose). */
       readonly lastOnConnection: boolean;
+      /** Its cell in WorkerSetup.shared, at ALONE + slot; -1: none. */
+      readonly slot: number;
       /** CallbackContext.httpVersion. */
       readonly httpVersion: "1.0" | "1.1";
       /** CallbackContext.head. */
@@ -218,11 +224,14 @@ class Job {
   readonly id: number;
   readonly ex: Exchange;
   readonly worker: PoolWorker;
+  /** Its cell among WorkerSetup.shared's slots, or -1 (none, or given back). */
+  slot: number;
 
-  constructor(id: number, ex: Exchange, worker: PoolWorker) {
+  constructor(id: number, ex: Exchange, worker: PoolWorker, slot: number) {
     this.id = id;
     this.ex = ex;
     this.worker = worker;
+    this.slot = slot;
   }
 }
 
@@ -296,6 +305,8 @@ export class WorkerPool implements CallbackRunner {
   readonly #setup: Omit<WorkerSetup, "claim" | "port">;
   /** WorkerSetup.shared, as its cells. */
   readonly #shared: Int32Array;
+  /** Slots no request holds (ALONE_SLOTS in all); the last one given back is taken first. */
+  readonly #freeSlots = Array.from({ length: ALONE_SLOTS }, (_, i) => ALONE_SLOTS - 1 - i);
   readonly #settings: WorkerPoolSettings;
   readonly #startTimeoutMs: number;
   readonly #host: RunnerHost;
@@ -324,7 +335,7 @@ export class WorkerPool implements CallbackRunner {
     settings: WorkerPoolSettings,
   ) {
     this.#staging = concurrency === size;
-    this.#setup = { ...setup, oneAtATime: this.#staging, shared: new SharedArrayBuffer(4 * (ALONE + ALONE_CELLS)) };
+    this.#setup = { ...setup, oneAtATime: this.#staging, shared: new SharedArrayBuffer(4 * (ALONE + ALONE_SLOTS)) };
     this.#shared = new Int32Array(this.#setup.shared);
     this.#host = host;
     this.#settings = settings;
@@ -410,12 +421,13 @@ export class WorkerPool implements CallbackRunner {
   #send(worker: PoolWorker, ex: Exchange, type: "run" | "stage"): Job {
     // Ids fit the Int32 claim cell; the few jobs in flight never meet a reused one.
     this.#seq = this.#seq >= 0x7fffffff ? 1 : this.#seq + 1;
-    const job = new Job(this.#seq, ex, worker);
+    const slot = this.#freeSlots.pop() ?? -1;
+    const job = new Job(this.#seq, ex, worker, slot);
+    if (slot >= 0) Atomics.store(this.#shared, ALONE + slot, ex.followed ? 0 : 1);
     worker.sent = true;
     worker.jobs.set(job.id, job);
     this.#jobs.set(ex, job);
     if (type === "stage") Atomics.store(worker.claim, CLAIM, job.id);
-    if (!ex.followed) Atomics.store(this.#shared, ALONE + (job.id % ALONE_CELLS), job.id);
     // One copy, into an ArrayBuffer of exactly the request's size that is then moved, not cloned:
     // ex.bytes may be a view of a larger pooled buffer, which postMessage would copy whole.
     const copy = new Uint8Array(ex.bytes.byteLength);
@@ -429,6 +441,7 @@ export class WorkerPool implements CallbackRunner {
       remoteAddress: host.remoteAddress(),
       remotePort: host.remotePort(),
       lastOnConnection: ex.lastOnConnection,
+      slot,
       httpVersion: ex.httpVersion,
       head: (ex.flags & REQUEST_FLAGS.HEAD) !== 0,
     };
@@ -516,8 +529,8 @@ export class WorkerPool implements CallbackRunner {
 
   /** A request began behind `ex` on its connection: its context in the worker no longer reports it alone. */
   followed(ex: Exchange): void {
-    const job = this.#jobs.get(ex);
-    if (job !== undefined) Atomics.compareExchange(this.#shared, ALONE + (job.id % ALONE_CELLS), job.id, 0);
+    const slot = this.#jobs.get(ex)?.slot ?? -1;
+    if (slot >= 0) Atomics.store(this.#shared, ALONE + slot, 0);
   }
 
   /** The listener answered `ex` 503: stop the callback the only way there is, by ending its thread. */
@@ -579,6 +592,12 @@ export class WorkerPool implements CallbackRunner {
     job.worker.jobs.delete(job.id);
     this.#jobs.delete(job.ex);
     job.ex.onAbort = null;
+    // Its cell is free for another request; a callback that reads its context after its answer (or its
+    // time-out) may see that one's, but its answer has been taken, or dropped, by then.
+    if (job.slot >= 0) {
+      this.#freeSlots.push(job.slot);
+      job.slot = -1; // given back once, however often the job is forgotten
+    }
   }
 
   /**

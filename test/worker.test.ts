@@ -829,6 +829,34 @@ describe("worker mode: the next request handed ahead to a busy worker", () => {
     );
   });
 
+  test("a request alone on its connection says close during a drain, however many ran beside it", T, async (t) => {
+    const listener = await HttpListener.open({ callback: "Handler", workers: 2, module: HANDLERS.href });
+    t.after(() => listener.close());
+    const lone = await open(listener.port);
+    const reply = collect(lone);
+    lone.write(get("/helper?ms=1500"));
+    await until(() => listener.counters.running === 1, "the lone request to run");
+    // 1,100 requests through the other worker while it runs, one after another, each alone on its
+    // connection when sent (more than the 1,024 cells an earlier design shared among request ids, where a
+    // later request's id took the lone one's cell)
+    const other = await open(listener.port);
+    let answered = 0;
+    let next: () => void = () => {};
+    other.on("data", (d: Buffer) => {
+      answered += d.toString("latin1").split("HTTP/1.1 200 ").length - 1;
+      next();
+    });
+    for (let i = 1; i <= 1100; i++) {
+      const done = new Promise<void>((resolve) => (next = () => answered >= i && resolve()));
+      other.write(get("/cached"));
+      await done;
+    }
+    other.destroy();
+    listener.routeClose();
+    await reply.closed;
+    assert.match(reply.text(), /\r\nConnection: close\r\n\r\n\/helper\?ms=1500 true$/);
+  });
+
   test("Close answers it 503 like any queued request, and it never runs", T, async (t) => {
     const listener = await HttpListener.open({ callback: "Handler", workers: 1, module: HANDLERS.href });
     t.after(() => listener.close());
