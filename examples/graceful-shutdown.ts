@@ -5,7 +5,7 @@ import { buildResponse, callback, callbackhttp } from "../src/index.js";
 
 callback("Slow", async (_r, ctx) => {
   await new Promise((resolve) => setTimeout(resolve, 200));
-  return buildResponse({ body: "done\n", context: ctx }); // adds Connection: close while draining
+  return buildResponse({ body: "done\n", context: ctx }); // while draining, adds Connection: close to a connection's last answer
 });
 
 const lid = await callbackhttp.Open("Slow", 5000, 0);

@@ -392,8 +392,11 @@ export class RequestFramer {
     // The bytes this line may still take before its size limit.
     let room = chunkLine ? MAX_CHUNK_LINE_BYTES - this.#lineBytes : this.#maxHeaderBytes - this.#headBytes;
     // The empty line that ends the trailers is free, so that a chunked request's head may use the whole
-    // limit, as a Content-Length request's may. (A line of 2 bytes or less is that CRLF or malformed.)
-    if (this.#state === TRAILERS && room < 2 - this.#lineBytes) room = 2 - this.#lineBytes;
+    // limit, as a Content-Length request's may: a line that begins with CR may take 2 bytes past it (it is
+    // that CRLF, or malformed). Any other line past the limit is refused as its first byte comes.
+    if (this.#state === TRAILERS && room < 2 - this.#lineBytes && (this.#lineBytes > 0 || chunk[pos] === CR)) {
+      room = 2 - this.#lineBytes;
+    }
     // RFC 9112 2.2: a CR followed by anything but LF is refused as soon as that byte comes, not once an LF
     // or a time-out does; unless the size limit was crossed first, so that the answer is the same however
     // the bytes were cut. A complete line within its limit has a bare CR refused by the line's own checks.
