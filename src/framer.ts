@@ -394,8 +394,9 @@ export class RequestFramer {
     // The empty line that ends the trailers is free, so that a chunked request's head may use the whole
     // limit, as a Content-Length request's may: a line that begins with CR may take 2 bytes past it (it is
     // that CRLF, or malformed). Any other line past the limit is refused as its first byte comes.
-    if (this.#state === TRAILERS && room < 2 - this.#lineBytes && (this.#lineBytes > 0 || chunk[pos] === CR)) {
-      room = 2 - this.#lineBytes;
+    if (this.#state === TRAILERS && room < 2 - this.#lineBytes) {
+      const first = this.#lineBytes > 0 ? this.#line![0]![0] : chunk[pos];
+      if (first === CR) room = 2 - this.#lineBytes;
     }
     // RFC 9112 2.2: a CR followed by anything but LF is refused as soon as that byte comes, not once an LF
     // or a time-out does; unless the size limit was crossed first, so that the answer is the same however
