@@ -78,3 +78,13 @@ export function statuses(data: Buffer): number[] {
   }
   return found;
 }
+
+/**
+ * Each response in `text` (one after another, their bodies on one line, as the response helpers write
+ * short text answers), as its body and whether its head says `Connection: close`.
+ */
+export function bodiesAndClose(text: string): Array<[string, boolean]> {
+  return text
+    .split(/(?=HTTP\/1\.1 )/)
+    .map((a) => [a.slice(a.lastIndexOf("\n") + 1), /\r\nConnection: close\r\n/.test(a)]);
+}
